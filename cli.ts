@@ -1,0 +1,21 @@
+#!/usr/bin/env -S deno run -A --no-prompt
+/**
+ * The `maestro` command. `--version` answers before anything heavy is loaded; every other
+ * command is loaded on demand from lib/cli/.
+ *
+ * @module
+ */
+import denoJson from "./deno.json" with { type: "json" };
+
+/** The running Maestro's version. */
+export const VERSION: string = denoJson.version;
+
+if (import.meta.main) {
+  const args = Deno.args;
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    console.log(`maestro ${VERSION}`);
+  } else {
+    const { main } = await import("./lib/cli/program.ts");
+    Deno.exitCode = await main(args, VERSION);
+  }
+}
