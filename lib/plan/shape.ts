@@ -21,9 +21,12 @@ import type { DataPath, SourceMap } from "./yaml.ts";
 
 /** The result of checking one file's data. */
 export interface ShapeResult {
-  /** The plan-level data, when its shape is valid (tasks not included). */
+  /** The plan-level data (tasks not included; fields that failed the shape check left out). */
   plan?: Omit<AuthoredPlan, "tasks">;
-  /** One entry per authored task: the parsed task, or undefined when its shape is invalid. */
+  /**
+   * One entry per authored task: the parsed task (fields that failed the shape check left out,
+   * so other checks still run), or undefined when the entry is not a task at all.
+   */
   tasks: Array<AuthoredTask | undefined>;
   /** The raw task id of each entry, when it is a string (kept for invalid tasks too). */
   rawIds: Array<string | undefined>;
@@ -225,6 +228,23 @@ function unknownKeys(
 }
 
 /**
+ * The task without the fields that failed the shape check, so the cross-task checks can still
+ * report its other problems in the same pass. Undefined when even that is not a task.
+ */
+function withoutBadFields(task: unknown, error: z.ZodError): AuthoredTask | undefined {
+  if (task === null || typeof task !== "object" || Array.isArray(task)) return undefined;
+  const copy: Record<string, unknown> = { ...task };
+  for (const issue of error.issues) {
+    const key = issue.path[0];
+    // without a valid kind, every later check on this task would only echo the first error
+    if (key === "id" || key === "command" || key === "engine" || key === "group") return undefined;
+    if (typeof key === "string") delete copy[key];
+  }
+  const retry = taskSchema.safeParse(copy);
+  return retry.success ? retry.data : undefined;
+}
+
+/**
  * Checks one file's data against the authored schema.
  *
  * @param data the parsed document
@@ -260,8 +280,16 @@ export function checkShape(data: unknown, map: SourceMap): ShapeResult {
 
   const { tasks, ...rest } = record;
   const top = planWithoutTasks.safeParse(rest);
-  if (top.success) result.plan = top.data;
-  else issues.push(...toIssues(top.error, rest, [], map));
+  if (top.success) {
+    result.plan = top.data;
+  } else {
+    issues.push(...toIssues(top.error, rest, [], map));
+    const good = Object.fromEntries(
+      Object.entries(rest).filter(([key]) => !top.error.issues.some((i) => i.path[0] === key)),
+    );
+    const retry = planWithoutTasks.safeParse(good);
+    if (retry.success) result.plan = retry.data;
+  }
 
   if (!Array.isArray(tasks) || tasks.length === 0) {
     issues.push({
@@ -285,8 +313,8 @@ export function checkShape(data: unknown, map: SourceMap): ShapeResult {
     if (parsed.success) {
       result.tasks.push(parsed.data);
     } else {
-      result.tasks.push(undefined);
       issues.push(...toIssues(parsed.error, task, ["tasks", i], map));
+      result.tasks.push(withoutBadFields(task, parsed.error));
     }
   });
   return result;

@@ -135,9 +135,10 @@ export function validatePlan(input: ValidateInput): ValidateResult {
   const edgeCount = { value: 0 };
   for (const working of tasks) checkTask(working, input, ids, errors, warnings, edgeCount);
 
+  // self-dependencies are reported as E016 already, so keep them out of the cycle search
   const graph = tasks.map((w) => ({
     id: w.task.id,
-    depends_on: (w.task.depends_on ?? []).filter((d) => ids.has(d)),
+    depends_on: (w.task.depends_on ?? []).filter((d) => ids.has(d) && d !== w.task.id),
   }));
   const cycle = findCycle(graph);
   if (cycle) {

@@ -3,7 +3,7 @@
  * path in that data (`["tasks", 3, "depends_on", 1]`) to a line and column in the file.
  *
  * YAML 1.1 is used, as PyYAML (the reference tool's parser) reads it: `yes`/`on` are booleans
- * and merge keys (`<<:`) work.
+ * (but not `y`/`n`, which PyYAML keeps as strings) and merge keys (`<<:`) work.
  *
  * @module
  */
@@ -16,6 +16,8 @@ import {
   LineCounter,
   type Node,
   parseDocument,
+  type ScalarTag,
+  type Tags,
 } from "yaml";
 import type { PlanIssue } from "../errors.ts";
 
@@ -43,6 +45,19 @@ export interface ParsedYaml {
   errors: PlanIssue[];
 }
 
+/** PyYAML's booleans: YAML 1.1 without `y`/`n` (so `id: y` stays a string, as in the reference). */
+const PYYAML_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PYYAML_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+
+function pyyamlBooleans(tags: Tags): Tags {
+  return tags.map((tag) => {
+    if (typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:bool") return tag;
+    const scalar = tag as ScalarTag;
+    if (!scalar.test) return tag;
+    return { ...scalar, test: scalar.test.test("true") ? PYYAML_TRUE : PYYAML_FALSE };
+  });
+}
+
 /** A source map for data that has no source text (a TS plan module's output). */
 export function noSourceMap(file: string): SourceMap {
   return { file, locate: () => ({ line: 0, column: 0 }) };
@@ -63,6 +78,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     merge: true,
     uniqueKeys: false,
     prettyErrors: false,
+    customTags: pyyamlBooleans,
   });
   const position = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);

@@ -1,0 +1,408 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REFERENCE_PLANS, tempPlanDir } from "../../tests/helpers.ts";
+import type { PlanIssue } from "../errors.ts";
+import { loadPlan } from "./load.ts";
+
+async function load(yaml: string, files: Record<string, string> = {}, options = {}) {
+  const dir = tempPlanDir({ "plan.yaml": yaml, ...files });
+  return { dir, ...(await loadPlan(join(dir, "plan.yaml"), options)) };
+}
+
+function codes(issues: PlanIssue[]): string[] {
+  return issues.map((i) => i.code);
+}
+
+const REFERENCE_VERDICTS: Record<string, string | null> = {
+  "advanced-features.yaml": null,
+  "context-mode-demo.yaml": null,
+  "context-passing.yaml": null,
+  "demo_plan.yaml": null,
+  "dynamic-group-demo.yaml": null,
+  "risky_plan.yaml": null,
+  "tui_demo.yaml": null,
+  "windows-bash.yaml": null,
+  "pitfall-audit.yaml": "E021",
+  "custom-workflow-library.yaml": "E001",
+  "library-brief.yaml": "E001",
+  "scaffold-brief.yaml": "E001",
+  "security-baseline.yaml": "E001",
+  "security-baseline-demo.yaml": "E018",
+};
+
+for (const [file, expected] of Object.entries(REFERENCE_VERDICTS)) {
+  Deno.test(`loadPlan() gives reference plan ${file} the reference verdict (${expected ?? "valid"})`, async () => {
+    const outcome = await loadPlan(join(REFERENCE_PLANS, file));
+    if (expected === null) {
+      assert.deepEqual(outcome.errors, []);
+      assert.ok(outcome.plan);
+    } else {
+      assert.equal(outcome.plan, undefined);
+      assert.ok(outcome.errors.length > 0);
+      for (const error of outcome.errors) {
+        assert.equal(error.code, expected, `unexpected ${error.code}: ${error.message}`);
+        assert.ok(error.line > 0, "every error has a line");
+        assert.ok(error.file.endsWith(file));
+      }
+    }
+  });
+}
+
+Deno.test("loadPlan() points an unknown dependency at its line and column with a suggestion", async () => {
+  const { errors } = await load(`name: p
+tasks:
+  - id: build
+    command: make
+  - id: test
+    depends_on: [biuld]
+    command: make test
+`);
+  assert.equal(errors.length, 1);
+  const [error] = errors;
+  assert.equal(error!.code, "E005");
+  assert.equal(error!.line, 6);
+  assert.equal(error!.column, 18);
+  assert.match(error!.hint!, /did you mean "build"/);
+});
+
+Deno.test("loadPlan() reports several errors in one pass", async () => {
+  const { errors } = await load(`name: p
+max_parallel: 0
+tasks:
+  - id: a
+    command: x
+    engine: claude
+    prompt: hi
+  - id: b
+    depends_on: [nope]
+    command: y
+  - id: c
+    max_retries: 7
+    command: z
+  - id: a
+    command: again
+`);
+  assert.deepEqual(codes(errors).sort(), ["E003", "E005", "E011", "E012", "E012"]);
+  const range = errors.find((e) => e.message.includes("max_retries"))!;
+  assert.equal(range.line, 12);
+  assert.match(range.message, /at most 3, got 7/);
+});
+
+Deno.test("loadPlan() reports a dependency cycle with its full path", async () => {
+  const { errors } = await load(`tasks:
+  - id: a
+    depends_on: [c]
+    command: x
+  - id: b
+    depends_on: [a]
+    command: x
+  - id: c
+    depends_on: [b]
+    command: x
+`);
+  assert.deepEqual(codes(errors), ["E004"]);
+  assert.match(errors[0]!.message, /a -> c -> b -> a|a -> b -> c -> a/);
+  assert.ok(errors[0]!.line > 0);
+});
+
+Deno.test("loadPlan() rejects self-dependencies, bad ids and missing prompts with their codes", async () => {
+  const { errors } = await load(`tasks:
+  - id: a
+    depends_on: [a]
+    command: x
+  - id: "bad id!"
+    command: x
+  - id: agent
+    engine: claude
+  - id: none
+`);
+  assert.deepEqual(codes(errors).sort(), ["E001", "E007", "E016", "E017"]);
+});
+
+Deno.test("loadPlan() warns about unknown keys with a suggestion, and --strict makes them errors", async () => {
+  const yaml = `tasks:
+  - id: a
+    command: x
+    depend_on: [b]
+`;
+  const lenient = await load(yaml);
+  assert.ok(lenient.plan);
+  const warning = lenient.warnings.find((w) => w.code === "W01")!;
+  assert.match(warning.hint!, /did you mean "depends_on"/);
+  assert.equal(warning.line, 4);
+  assert.equal(warning.column, 5);
+  const strict = await load(yaml, {}, { strict: true });
+  assert.equal(strict.plan, undefined);
+  assert.deepEqual(codes(strict.errors), ["E031"]);
+});
+
+Deno.test("loadPlan() rejects a version above 1 and a root that is not a mapping", async () => {
+  assert.deepEqual(codes((await load("version: 2\ntasks: [{id: a, command: x}]\n")).errors), [
+    "E002",
+  ]);
+  assert.deepEqual(codes((await load("- just\n- a list\n")).errors), ["E018"]);
+});
+
+Deno.test("loadPlan() reports YAML syntax errors with a position", async () => {
+  const { errors } = await load("tasks:\n  - id: a\n    command: [unclosed\n");
+  assert.equal(errors[0]!.code, "E080");
+  assert.ok(errors[0]!.line >= 3);
+});
+
+Deno.test("loadPlan() supports anchors, aliases and merge keys", async () => {
+  const { plan, errors } = await load(`x-common: &common
+  timeout_sec: 42
+  env: { A: "1" }
+tasks:
+  - id: a
+    <<: *common
+    command: echo a
+  - id: b
+    <<: *common
+    timeout_sec: 7
+    command: echo b
+`);
+  assert.deepEqual(errors, []);
+  const [a, b] = plan!.ir.tasks;
+  assert.equal(a!.timeout_sec, 42);
+  assert.deepEqual(a!.env, { A: "1" });
+  assert.equal(b!.timeout_sec, 7);
+});
+
+Deno.test("loadPlan() expands a matrix, copies every field and rewrites dependencies", async () => {
+  const { plan, errors } = await load(`tasks:
+  - id: t
+    matrix: { os: [linux, mac os], py: ["3.11"] }
+    engine: codex
+    prompt: "test on {{ matrix.os }}"
+    allowed_tools: [Read]
+    retry_strategy: linear
+    output_redact: ["sk-[a-z]+"]
+  - id: after
+    depends_on: [t]
+    command: echo done
+`);
+  assert.deepEqual(errors, []);
+  const ids = plan!.ir.tasks.map((t) => t.id);
+  assert.deepEqual(ids, ["t.os-linux.py-3.11", "t.os-mac_os.py-3.11", "after"]);
+  const child = plan!.ir.tasks[1]!;
+  assert.deepEqual(child.matrix_values, { os: "mac os", py: "3.11" });
+  assert.deepEqual(child.allowed_tools, ["Read"]);
+  assert.equal(child.retry_strategy, "linear");
+  assert.deepEqual(child.output_redact, ["sk-[a-z]+"]);
+  assert.deepEqual(plan!.ir.tasks[2]!.depends_on, ["t.os-linux.py-3.11", "t.os-mac_os.py-3.11"]);
+});
+
+Deno.test("loadPlan() parses when: at load time and reports a malformed one with its column", async () => {
+  const ok = await load(`tasks:
+  - id: build
+    command: make
+  - id: deploy
+    depends_on: [build]
+    when: "{{ build.status }} == success and not ({{ build.exit_code }} != 0)"
+    command: deploy
+`);
+  assert.deepEqual(ok.errors, []);
+  assert.equal(ok.plan!.ir.tasks[1]!.when!.expr.op, "and");
+
+  const bad = await load(`tasks:
+  - id: build
+    command: make
+  - id: deploy
+    depends_on: [build]
+    when: {{ build.status }} ==
+    command: deploy
+`);
+  // an unquoted {{ starts a YAML flow mapping, so this is a syntax error with a position
+  assert.equal(bad.errors[0]!.code, "E080");
+  assert.equal(bad.errors[0]!.line, 6);
+
+  const malformed = await load(`tasks:
+  - id: build
+    command: make
+  - id: deploy
+    depends_on: [build]
+    when: "{{ build.status }} == success and"
+    command: deploy
+`);
+  assert.deepEqual(codes(malformed.errors), ["E015"]);
+  assert.equal(malformed.errors[0]!.line, 6);
+  assert.ok(malformed.errors[0]!.column > 11);
+
+  const notDep = await load(`tasks:
+  - id: build
+    command: make
+  - id: deploy
+    when: "{{ build.status }} == success"
+    command: deploy
+`);
+  assert.deepEqual(codes(notDep.errors), ["E015"]);
+});
+
+Deno.test("loadPlan() checks templates in prompts and shell commands", async () => {
+  const { errors, warnings } = await load(`tasks:
+  - id: build
+    command: make
+  - id: a
+    depends_on: [build]
+    command: "echo {{ build.status }} {{ biuld.exit_code }}"
+  - id: b
+    command: ["sh", "-c", "echo {{ build.stdout_tail }}"]
+  - id: c
+    command: "echo {{ matrix.os }} {{ plan_name }} {{ something_else }}"
+  - id: d
+    depends_on: [build]
+    engine: claude
+    prompt: "Look at {{ build.output.files }} and {{ build.bogus_field }}"
+`);
+  assert.deepEqual(codes(errors), ["E030", "E030", "E030"]);
+  assert.match(errors[0]!.hint!, /did you mean "build"/);
+  assert.match(errors[1]!.message, /not in depends_on/);
+  assert.match(errors[2]!.message, /matrix key/);
+  assert.deepEqual(codes(warnings).filter((c) => c === "W02").length, 2);
+});
+
+Deno.test("loadPlan() accepts --set variables in templates", async () => {
+  const yaml = `tasks:\n  - id: a\n    command: "echo {{ release }}"\n`;
+  assert.equal((await load(yaml)).warnings.filter((w) => w.code === "W02").length, 1);
+  const withSet = await load(yaml, {}, { set: { release: "1.2" } });
+  assert.equal(withSet.warnings.filter((w) => w.code === "W02").length, 0);
+});
+
+Deno.test("loadPlan() merges defaults into every task", async () => {
+  const { plan, errors } = await load(`defaults:
+  timeout_sec: 90
+  env: { A: "1", B: "2" }
+  retry_delay_sec: [1, 2]
+  claude:
+    model: sonnet
+    args: ["--verbose"]
+    fallback_model: haiku
+tasks:
+  - id: a
+    engine: claude
+    args: ["--x"]
+    env: { B: "3" }
+    prompt: hi
+  - id: b
+    command: echo
+    timeout_sec: 5
+`);
+  assert.deepEqual(errors, []);
+  const [a, b] = plan!.ir.tasks;
+  assert.equal(a!.model, "sonnet");
+  assert.deepEqual(a!.args, ["--verbose", "--x"]);
+  assert.deepEqual(a!.env, { A: "1", B: "3" });
+  assert.equal(a!.timeout_sec, 90);
+  assert.equal(a!.fallback_model, "haiku");
+  assert.deepEqual(a!.retry_delay_sec, [1, 2]);
+  assert.deepEqual(a!.prompt, { kind: "inline", text: "hi" });
+  assert.equal(b!.timeout_sec, 5);
+  assert.equal(b!.stdout_tail_lines, 50);
+  assert.equal(plan!.ir.max_parallel, 1);
+  assert.equal(plan!.ir.fail_fast, true);
+});
+
+Deno.test("loadPlan() inlines imports with prefixes, overrides and nested imports", async () => {
+  const { plan, errors } = await load(
+    `imports:
+  - path: lib/build.yaml
+    prefix: build
+    overrides: { env: { MODE: ci }, timeout_sec: 11 }
+tasks:
+  - id: ship
+    depends_on: [build/compile]
+    command: "echo {{ build/compile.status }}"
+`,
+    {
+      "lib/build.yaml": `imports:
+  - path: deps.yaml
+    prefix: deps
+tasks:
+  - id: compile
+    depends_on: [deps/fetch]
+    command: "echo {{ deps/fetch.status }}"
+    env: { CC: gcc }
+`,
+      "lib/deps.yaml": `tasks:\n  - id: fetch\n    command: echo fetch\n`,
+    },
+  );
+  assert.deepEqual(errors, []);
+  const ids = plan!.ir.tasks.map((t) => t.id);
+  assert.deepEqual(ids, ["build/deps/fetch", "build/compile", "ship"]);
+  const compile = plan!.ir.tasks[1]!;
+  assert.deepEqual(compile.depends_on, ["build/deps/fetch"]);
+  assert.deepEqual(compile.env, { CC: "gcc", MODE: "ci" });
+  assert.equal(compile.timeout_sec, 11);
+  assert.equal(compile.command, "echo {{ build/deps/fetch.status }}");
+  assert.ok(compile.workdir.endsWith("/lib"));
+});
+
+Deno.test("loadPlan() reports import problems with their codes", async () => {
+  const cycle = await load(
+    `imports: [{ path: a.yaml, prefix: a }]\ntasks: [{ id: x, command: x }]\n`,
+    {
+      "a.yaml": `imports: [{ path: plan.yaml, prefix: b }]\ntasks: [{ id: y, command: y }]\n`,
+    },
+  );
+  assert.ok(codes(cycle.errors).includes("E025"));
+  const prefixes = await load(
+    `imports:\n  - { path: a.yaml, prefix: a }\n  - { path: a.yaml, prefix: a }\n  - { path: a.yaml, prefix: Bad_Prefix }\n  - { path: missing.yaml, prefix: m }\ntasks: [{ id: x, command: x }]\n`,
+    { "a.yaml": `tasks: [{ id: y, command: y }]\n` },
+  );
+  assert.deepEqual(codes(prefixes.errors), ["E027", "E028", "E026"]);
+  assert.equal(prefixes.errors[2]!.line, 5);
+});
+
+Deno.test("loadPlan() lowers a group task's sub-plan into the IR", async () => {
+  const { plan, errors } = await load(`tasks:\n  - id: sub\n    group: sub.yaml\n`, {
+    "sub.yaml": `name: sub\ntasks: [{ id: inner, command: echo inner }]\n`,
+  });
+  assert.deepEqual(errors, []);
+  const group = plan!.ir.tasks[0]!.group!;
+  assert.equal(group.plan.name, "sub");
+  assert.equal(group.plan.tasks[0]!.id, "inner");
+  const missing = await load(`tasks:\n  - id: sub\n    group: nope.yaml\n`);
+  assert.deepEqual(codes(missing.errors), ["E106"]);
+});
+
+Deno.test("loadPlan() enforces the reference's cross-field rules", async () => {
+  const { errors } = await load(`tasks:
+  - id: a
+    command: x
+    approval_message: sure?
+  - id: b
+    command: x
+    allowed_tools: [Read]
+  - id: c
+    engine: codex
+    reasoning_effort: extreme
+    prompt: p
+  - id: d
+    command: x
+    context_from: [a]
+  - id: e
+    engine: claude
+    prompt: p
+    worktree: true
+`);
+  assert.deepEqual(codes(errors).sort(), ["E008", "E010", "E029", "E045", "E071"]);
+});
+
+Deno.test("loadPlan() maps schema problems to the reference codes", async () => {
+  const { errors } = await load(`budget_warning_pct: 2
+retry_strategy_typo: 1
+defaults:
+  retry_strategy: sideways
+  context_budget_tokens: 0
+tasks:
+  - id: a
+    engine: gpt
+    prompt: p
+    timeout_sec: "soon"
+`);
+  assert.deepEqual(codes(errors).sort(), ["E006", "E018", "E019", "E023", "E051"]);
+  const engine = errors.find((e) => e.code === "E006")!;
+  assert.equal(engine.line, 8);
+  assert.match(engine.message, /must be one of codex, claude/);
+});

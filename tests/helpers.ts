@@ -1,0 +1,54 @@
+/**
+ * Small helpers shared by tests: temp folders with plan files, and running the real CLI.
+ *
+ * @module
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+/** Absolute path of the repository root. */
+export const ROOT: string = resolve(import.meta.dirname!, "..");
+
+/** Absolute path of the reference tool's example plans (read-only). */
+export const REFERENCE_PLANS: string = resolve(ROOT, "../shared/reference/plans");
+
+/**
+ * Creates a temp folder holding the given files (path relative to the folder → content).
+ *
+ * @returns the folder's absolute path
+ */
+export function tempPlanDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "maestro-test-"));
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+  return dir;
+}
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `maestro <args>` as a real subprocess (deno run cli.ts).
+ *
+ * @param args CLI arguments
+ * @param options working directory
+ */
+export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", join(ROOT, "cli.ts"), ...args],
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
