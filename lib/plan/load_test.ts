@@ -406,3 +406,20 @@ tasks:
   assert.equal(engine.line, 8);
   assert.match(engine.message, /must be one of codex, claude/);
 });
+
+Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
+  const chain = (n: number) =>
+    "tasks:\n" +
+    Array.from({ length: n }, (_, i) =>
+      `  - id: t${i}\n    command: "true"\n` + (i
+        ? `    depends_on: [${
+          Array.from({ length: i }, (_, j) => `t${j}`).join(", ")
+        }]\n`
+        : ""))
+      .join("");
+  const small = await load(chain(4));
+  assert.deepEqual(codes(small.warnings), []);
+  const big = await load(chain(8));
+  assert.deepEqual(codes(big.warnings).sort(), ["W17", "W18"]);
+  assert.match(big.warnings.find((w) => w.code === "W18")!.message, /sequential depth 8\/8/);
+});

@@ -18,6 +18,12 @@ import type { DataPath } from "./yaml.ts";
 /** Characters allowed in plan names and task ids. */
 export const ID_PATTERN: RegExp = /^[a-zA-Z0-9][a-zA-Z0-9_\-./]*$/;
 
+/**
+ * Density and parallelism warnings start at this many tasks: on a 4-task diamond (the reference
+ * warns from 4) they are noise rather than advice.
+ */
+const SHAPE_WARNING_MIN_TASKS = 8;
+
 const CODEX_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"];
 const CLAUDE_EFFORTS = ["low", "medium", "high", "xhigh", "max"];
 
@@ -151,7 +157,7 @@ export function validatePlan(input: ValidateInput): ValidateResult {
       `dependency cycle: ${cycle.join(" -> ")}`,
       "remove one of these dependencies",
     ));
-  } else if (tasks.length >= 4) {
+  } else if (tasks.length >= SHAPE_WARNING_MIN_TASKS) {
     const n = tasks.length;
     const density = edgeCount.value / (n * (n - 1) / 2);
     if (density > 0.6) {
