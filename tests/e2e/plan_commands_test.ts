@@ -39,7 +39,15 @@ Deno.test("maestro validate --json prints one document with errors and warnings"
     "message",
   ]);
   assert.equal(doc.errors[0].code, "E021");
-  assert.ok(doc.warnings.length > 0);
+  assert.equal(doc.errors[0].line, 43);
+
+  const dir = tempPlanDir({ "plan.yaml": "tasks:\n  - id: a\n    command: x\n    comand: y\n" });
+  const warned = JSON.parse(
+    (await runCli(["validate", "--json", "plan.yaml"], { cwd: dir })).stdout,
+  );
+  assert.equal(warned.valid, true);
+  assert.deepEqual(warned.warnings.map((w: { code: string }) => w.code), ["W01"]);
+  assert.equal(warned.warnings[0].file, "plan.yaml");
 
   const valid = await runCli(["validate", "--json", "examples/hello.yaml"]);
   assert.equal(valid.code, 0);
