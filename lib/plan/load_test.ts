@@ -423,3 +423,27 @@ Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", asy
   assert.deepEqual(codes(big.warnings).sort(), ["W17", "W18"]);
   assert.match(big.warnings.find((w) => w.code === "W18")!.message, /sequential depth 8\/8/);
 });
+
+Deno.test("loadPlan() stops imports nested deeper than 5 levels", async () => {
+  const files: Record<string, string> = {};
+  for (let i = 1; i <= 7; i++) {
+    const next = i < 7 ? `imports: [{ path: l${i + 1}.yaml, prefix: l${i + 1} }]\n` : "";
+    files[`l${i}.yaml`] = `${next}tasks: [{ id: t${i}, command: "true" }]\n`;
+  }
+  const { errors } = await load(
+    `imports: [{ path: l1.yaml, prefix: l1 }]\ntasks: [{ id: x, command: "true" }]\n`,
+    files,
+  );
+  assert.deepEqual(codes(errors), ["E025"]);
+  assert.match(errors[0]!.message, /deeper than 5/);
+  assert.match(errors[0]!.file, /l5\.yaml$/);
+});
+
+Deno.test("loadPlan() reports errors inside a group sub-plan at their own file and line", async () => {
+  const { errors } = await load(`tasks:\n  - id: sub\n    group: sub.yaml\n`, {
+    "sub.yaml": `tasks:\n  - id: inner\n    command: x\n    depends_on: [nope]\n`,
+  });
+  assert.deepEqual(codes(errors), ["E005"]);
+  assert.match(errors[0]!.file, /sub\.yaml$/);
+  assert.equal(errors[0]!.line, 4);
+});
