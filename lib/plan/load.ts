@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import type { PlanIssue } from "../errors.ts";
 import type { LoadedPlan, PlanIR } from "./ir.ts";
@@ -65,9 +64,9 @@ async function readSource(file: string): Promise<PlanSource> {
   }
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await Deno.readTextFile(file);
   } catch (error) {
-    const missing = (error as { code?: string }).code === "ENOENT";
+    const missing = error instanceof Deno.errors.NotFound;
     return {
       data: undefined,
       sourceMap: { file, locate: () => ({ line: 0, column: 0 }) },

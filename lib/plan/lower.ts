@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
+import { pathExists } from "../fs.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { AuthoredDefaults, AuthoredPlan, AuthoredTask, EngineName } from "./schema.ts";
 import { KNOWN_KEYS } from "./schema.ts";
@@ -174,7 +174,7 @@ function promptSource(
     if (isAbsolute(file)) return file;
     if (workspaceRoot) {
       const inWorkspace = resolve(workspaceRoot, file);
-      if (existsSync(inWorkspace)) return inWorkspace;
+      if (pathExists(inWorkspace)) return inWorkspace;
     }
     return resolve(baseDir, file);
   };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
+import { isDirectory, pathExists } from "../fs.ts";
 import { resolve } from "node:path";
 import { didYouMean, type PlanIssue } from "../errors.ts";
 import { findCycle, graphStats } from "../dag/graph.ts";
@@ -96,7 +96,7 @@ export function validatePlan(input: ValidateInput): ValidateResult {
     });
   }
   plan?.audit_packs?.forEach((pack, i) => {
-    if (!existsSync(resolve(input.baseDir, pack))) {
+    if (!pathExists(resolve(input.baseDir, pack))) {
       errors.push({
         code: "E018",
         message: `audit pack "${pack}" does not exist`,
@@ -428,7 +428,7 @@ function checkEngineFields(working: WorkingTask, errors: PlanIssue[], warnings: 
   }
   if (task.prompt_file != null) {
     const path = resolve(working.baseDir, task.prompt_file);
-    if (!existsSync(path)) {
+    if (!pathExists(path)) {
       warnings.push(
         issue(
           working,
@@ -482,7 +482,7 @@ function checkOtherRules(
   }
   if (task.context_mode === "recursive") {
     const root = input.workspaceRoot;
-    const ok = root != null && existsSync(root) && statSync(root).isDirectory();
+    const ok = root != null && isDirectory(root);
     if (!ok) {
       errors.push(issue(
         working,
