@@ -182,7 +182,7 @@ export async function graphCommand(
 
 /** `maestro schema`. */
 export async function schemaCommand(): Promise<number> {
-  const { planJsonSchema } = await import("../plan/schema.ts");
-  printJson(planJsonSchema());
+  const { PLAN_JSON_SCHEMA } = await import("../plan/keys.ts");
+  printJson(PLAN_JSON_SCHEMA);
   return EXIT.ok;
 }

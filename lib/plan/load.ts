@@ -151,7 +151,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   walk.errors.push(...source.errors);
   if (source.errors.length > 0) return undefined;
   const map = source.sourceMap;
-  const shape = checkShape(source.data, map);
+  const shape = await checkShape(source.data, map);
   walk.errors.push(...shape.issues);
   for (const warning of shape.warnings) {
     if (walk.options.strict && warning.code === "W01") {

@@ -8,7 +8,7 @@
 import { pathExists } from "../fs.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { AuthoredDefaults, AuthoredPlan, AuthoredTask, EngineName } from "./schema.ts";
-import { KNOWN_KEYS } from "./schema.ts";
+import { KNOWN_KEYS } from "./keys.ts";
 import { IR_VERSION, type PlanIR, type PromptSource, type TaskIR } from "./ir.ts";
 import { parseWhen } from "./when.ts";
 import type { DataPath, SourceMap } from "./yaml.ts";

@@ -10,29 +10,9 @@
  */
 import { z } from "zod";
 
-/** Engines a task may name. */
-export const ENGINE_NAMES = [
-  "codex",
-  "claude",
-  "gemini",
-  "copilot",
-  "qwen",
-  "ollama",
-  "llama",
-] as const;
+import { ENGINE_NAMES } from "./names.ts";
 
-/** The name of a built-in engine. */
-export type EngineName = typeof ENGINE_NAMES[number];
-
-/** Statuses a finished task can have (the reference tool's vocabulary). */
-export const TASK_STATUSES = [
-  "success",
-  "failed",
-  "soft_failed",
-  "skipped",
-  "dry_run",
-  "cancelled",
-] as const;
+export { ENGINE_NAMES, type EngineName, TASK_STATUSES } from "./names.ts";
 
 const id = z.string().min(1);
 const stringList = z.array(z.string());
