@@ -1,0 +1,172 @@
+/**
+ * `maestro run <plan...>`: load, run, report, and map the outcome to an exit code (0 success,
+ * 1 run failed, 2 invalid plan or usage, 130 interrupted). The first SIGINT/SIGTERM cancels the
+ * run gracefully (running process groups get TERM, then KILL); a second one kills every process
+ * group at once and exits 130.
+ *
+ * @module
+ */
+import { EXIT, MaestroError } from "../errors.ts";
+import type { LoadedPlan, TaskIR } from "../plan/ir.ts";
+import { loadPlan } from "../plan/load.ts";
+import type { EventSubscriber } from "../run/events.ts";
+import { killGroup } from "../run/process.ts";
+import { jsonlReporter, textReporter } from "../run/reporter.ts";
+import { findLastRun } from "../run/resume.ts";
+import { type RunManifest, runPlan } from "../run/run_plan.ts";
+import { issueLines } from "./output.ts";
+import { parseSetValues } from "./plan_commands.ts";
+
+/** Options of `maestro run` as commander parses them. */
+export interface RunCommandOptions {
+  dryRun?: boolean;
+  maxParallel?: string;
+  only?: string[];
+  skip?: string[];
+  tags?: string[];
+  skipTags?: string[];
+  set?: string[];
+  runDir?: string;
+  output?: "text" | "jsonl" | "live";
+  autoApprove?: boolean;
+  maskSecrets?: boolean;
+  parallel?: boolean;
+  resume?: string;
+  resumeLast?: boolean;
+  verbose?: boolean;
+}
+
+/** Splits repeatable, comma-separated id lists. */
+function ids(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+}
+
+function usage(message: string): MaestroError {
+  return new MaestroError("E111", message, { exitCode: EXIT.invalid });
+}
+
+async function ask(question: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  Deno.stderr.writeSync(encoder.encode(question));
+  const buffer = new Uint8Array(256);
+  const n = await Deno.stdin.read(buffer);
+  const answer = n ? new TextDecoder().decode(buffer.subarray(0, n)).trim().toLowerCase() : "";
+  return answer === "y" || answer === "yes";
+}
+
+/** Serialises approval prompts: two parallel tasks never ask at once. */
+function ttyApprover(): ((task: TaskIR) => Promise<boolean>) | undefined {
+  if (!Deno.stdin.isTerminal()) return undefined;
+  let queue = Promise.resolve(false);
+  return (task) => {
+    const message = typeof task.approval_message === "string" ? ` ${task.approval_message}` : "";
+    queue = queue.then(() => ask(`Approve task '${task.id}'?${message} [y/N] `));
+    return queue;
+  };
+}
+
+function reporter(options: RunCommandOptions): EventSubscriber {
+  if (options.output === "jsonl") return jsonlReporter();
+  // TODO(live): a redrawn table on a TTY; until then `live` prints the text view.
+  return textReporter(undefined, options.verbose === true);
+}
+
+/** Wires SIGINT/SIGTERM to the controller; returns a function that removes the listeners. */
+function handleSignals(controller: AbortController, groups: Set<number>): () => void {
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count === 1) {
+      console.error("maestro: cancelling (send the signal again to kill at once)");
+      controller.abort();
+      return;
+    }
+    for (const pgid of groups) killGroup(pgid, "SIGKILL");
+    Deno.exit(EXIT.interrupted);
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+  };
+}
+
+function exitCodeOf(manifest: RunManifest): number {
+  if (manifest.interrupted) return EXIT.interrupted;
+  return manifest.success ? EXIT.ok : EXIT.failed;
+}
+
+/** `maestro run <plan...>`. */
+export async function runCommand(paths: string[], options: RunCommandOptions): Promise<number> {
+  const set = parseSetValues(options.set);
+  if (typeof set === "string") throw usage(set);
+  const maxParallel = options.maxParallel === undefined ? undefined : Number(options.maxParallel);
+  if (maxParallel !== undefined && !(Number.isInteger(maxParallel) && maxParallel >= 1)) {
+    throw usage(`--max-parallel expects a whole number >= 1, got "${options.maxParallel}"`);
+  }
+  if ((options.resume || options.resumeLast) && paths.length > 1) {
+    throw usage("--resume and --resume-last take exactly one plan");
+  }
+  if (options.resume && options.resumeLast) throw usage("use either --resume or --resume-last");
+
+  const plans: LoadedPlan[] = [];
+  for (const path of paths) {
+    const outcome = await loadPlan(path, { set });
+    for (const w of outcome.warnings) console.error(issueLines(w, "warning"));
+    if (!outcome.plan) {
+      for (const e of outcome.errors) console.error(issueLines(e, "error"));
+      return EXIT.invalid;
+    }
+    plans.push(outcome.plan);
+  }
+
+  const controller = new AbortController();
+  const groups = new Set<number>();
+  const removeSignals = handleSignals(controller, groups);
+  const view = reporter(options);
+  const trackGroups: EventSubscriber = ({ event }) => {
+    if (event.event === "task_attempt") groups.add(event.pgid);
+  };
+  const runOne = async (plan: LoadedPlan): Promise<number> => {
+    let resumeFrom = options.resume;
+    if (options.resumeLast) {
+      const root = options.runDir ?? plan.ir.run_dir;
+      resumeFrom = findLastRun(root, plan.ir.name);
+      if (!resumeFrom) {
+        throw new MaestroError("E112", `no earlier run of plan "${plan.ir.name}" under ${root}`, {
+          exitCode: EXIT.invalid,
+        });
+      }
+    }
+    const manifest = await runPlan(plan, {
+      signal: controller.signal,
+      maxParallel,
+      dryRun: options.dryRun,
+      runDir: options.runDir,
+      set,
+      only: ids(options.only),
+      skip: ids(options.skip),
+      tags: ids(options.tags),
+      skipTags: ids(options.skipTags),
+      autoApprove: options.autoApprove,
+      approve: ttyApprover(),
+      maskSecrets: options.maskSecrets,
+      resumeFrom,
+      onEvent: (record) => {
+        trackGroups(record);
+        view(record);
+      },
+    });
+    return exitCodeOf(manifest);
+  };
+
+  try {
+    const codes: number[] = [];
+    if (options.parallel) codes.push(...await Promise.all(plans.map(runOne)));
+    else for (const plan of plans) codes.push(await runOne(plan));
+    if (codes.includes(EXIT.interrupted)) return EXIT.interrupted;
+    return codes.some((c) => c !== EXIT.ok) ? EXIT.failed : EXIT.ok;
+  } finally {
+    removeSignals();
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The run directory and what goes in it: `<run_dir>/<YYYYmmdd_HHMMSS_ffffff>_<6 hex>_<plan>/`
+ * holding `run_manifest.json`, `<task>.result.json`, `<task>.log`, `events.jsonl` and
+ * `run_summary.md`. JSON files are written atomically (temp file + rename), so a reader or a
+ * crash never sees half a file. Each task owns at most two files.
+ *
+ * @module
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { PlanIR } from "../plan/ir.ts";
+import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
+
+/** File names inside a run directory. */
+export const RUN_FILES = {
+  manifest: "run_manifest.json",
+  events: "events.jsonl",
+  summary: "run_summary.md",
+} as const;
+
+/** `[^a-zA-Z0-9_-]` → `_`: the plan name as it appears in the run directory name. */
+export function sanitizePlanName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]/g, "_");
+}
+
+/**
+ * A task id as a file name stem. Ids may contain `/` (imports) and `.` (matrix); `/` becomes
+ * `__` so an import prefix stays readable, other unsafe characters become `_`, and a leading
+ * dot is escaped so no file is hidden. Distinct valid ids map to distinct stems.
+ */
+export function taskFileStem(id: string): string {
+  const stem = id.replace(/\//g, "__").replace(/[^A-Za-z0-9_.-]/g, "_");
+  return stem.startsWith(".") ? `_${stem}` : stem;
+}
+
+/** `<stem>.log` and `<stem>.result.json` of a task inside a run directory. */
+export function taskFiles(runPath: string, id: string): { log: string; result: string } {
+  const stem = taskFileStem(id);
+  return { log: join(runPath, `${stem}.log`), result: join(runPath, `${stem}.result.json`) };
+}
+
+/** `YYYYmmdd_HHMMSS_ffffff_<6 hex>` (UTC), the reference run id. */
+export function makeRunId(micros: number): string {
+  const date = new Date(Math.floor(micros / 1000));
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const stamp = `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}_` +
+    `${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}_` +
+    p(micros % 1_000_000, 6);
+  return `${stamp}_${randomBytes(3).toString("hex")}`;
+}
+
+/** Creates the run directory; returns its path. */
+export async function createRunDir(root: string, runId: string, planName: string): Promise<string> {
+  const path = join(root, `${runId}_${sanitizePlanName(planName)}`);
+  await mkdir(path, { recursive: true });
+  return path;
+}
+
+/**
+ * Writes JSON (indent 2, trailing newline) atomically: temp file in the same folder, rename.
+ * Synchronous on purpose: a task's result is on disk and its event emitted before any
+ * dependent is dispatched, so events.jsonl reads in causal order. Returns the bytes written.
+ */
+export function writeJsonAtomic(path: string, value: unknown): Uint8Array {
+  const bytes = new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
+  const temp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
+  writeFileSync(temp, bytes);
+  renameSync(temp, path);
+  return bytes;
+}
+
+/** SHA-256 hex of a file's bytes (synchronously), or null when it cannot be read. */
+export function fileHashSync(path: string): string | null {
+  try {
+    return sha256Hex(readFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+/** SHA-256 hex of some bytes. */
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** SHA-256 hex of a file's bytes, or null when it cannot be read. */
+export async function fileHash(path: string): Promise<string | null> {
+  try {
+    return sha256Hex(await readFile(path));
+  } catch {
+    return null;
+  }
+}
+
+/** `run_manifest.json`: the reference keys in order, plus `resumed_from` and `interrupted`. */
+export interface RunManifest {
+  /** The plan's name. */
+  plan_name: string;
+  /** `YYYYmmdd_HHMMSS_ffffff_<6 hex>`. */
+  run_id: string;
+  /** Absolute run directory ("" for a dry run). */
+  run_path: string;
+  /** ISO-8601 with microseconds, `+00:00`. */
+  started_at: string;
+  /** ISO-8601 with microseconds, `+00:00`. */
+  finished_at: string;
+  /** Not interrupted and every status success-like. */
+  success: boolean;
+  /** Always "plan" until execution profiles exist. */
+  execution_profile: string;
+  /** Every task's final result, in plan order. */
+  task_results: Record<string, TaskResult>;
+  /** Sum of the durations of the tasks that were not skipped. */
+  sequential_duration_sec: number;
+  /** Time saved by running in parallel, in percent, or null. */
+  parallelism_savings_pct: number | null;
+  /** Null until engines report costs. */
+  total_cost_usd: number | null;
+  /** Null until engines report tokens. */
+  total_tokens: number | null;
+  /** Always false until budgets exist. */
+  budget_exceeded: boolean;
+  /** SHA-256 hex of the canonical plan IR without provenance. */
+  plan_hash: string;
+  /** Null until judges exist. */
+  quality_score: number | null;
+  /** The plan's tasks as a graph. */
+  task_graph: Record<string, TaskGraphEntry>;
+  /** The run directory this run resumed, or null. */
+  resumed_from: string | null;
+  /** True when the run was cancelled (SIGINT/SIGTERM or an aborted signal). */
+  interrupted: boolean;
+  /** False for `--dry-run`: nothing was executed or written. */
+  executed: boolean;
+}
+
+/** One node of the manifest's `task_graph`. */
+export interface TaskGraphEntry {
+  id: string;
+  description: string;
+  depends_on: string[];
+  agent: string | null;
+  engine: string;
+  model: string | null;
+  allow_failure: boolean;
+  worktree: boolean;
+}
+
+/** Everything a manifest is built from. */
+export interface ManifestInput {
+  plan: PlanIR;
+  planHash: string;
+  runId: string;
+  runPath: string;
+  startedAt: string;
+  finishedAt: string;
+  wallSec: number;
+  results: ReadonlyMap<string, TaskResult>;
+  resumedFrom: string | null;
+  interrupted: boolean;
+  executed: boolean;
+}
+
+/** `success` rule of the reference: every status is success-like. */
+export function runSucceeded(results: Iterable<TaskResult>): boolean {
+  for (const result of results) if (!SUCCESS_LIKE.has(result.status)) return false;
+  return true;
+}
+
+/** Builds the manifest object (keys in the reference order). */
+export function buildManifest(input: ManifestInput): RunManifest {
+  const results = [...input.results.values()];
+  const sequential = results
+    .filter((r) => r.status !== "skipped")
+    .reduce((sum, r) => sum + r.duration_sec, 0);
+  const seq = Math.round(sequential * 1000) / 1000;
+  const savings = seq > input.wallSec && input.wallSec > 0
+    ? Math.round((seq - input.wallSec) / seq * 1000) / 10
+    : null;
+  const graph: Record<string, TaskGraphEntry> = {};
+  for (const task of input.plan.tasks) {
+    graph[task.id] = {
+      id: task.id,
+      description: task.description,
+      depends_on: task.depends_on,
+      agent: typeof task.agent === "string" ? task.agent : null,
+      engine: task.engine ?? "shell",
+      model: task.model ?? null,
+      allow_failure: task.allow_failure,
+      worktree: task.worktree === true,
+    };
+  }
+  return {
+    plan_name: input.plan.name,
+    run_id: input.runId,
+    run_path: input.runPath,
+    started_at: input.startedAt,
+    finished_at: input.finishedAt,
+    success: !input.interrupted && runSucceeded(results),
+    execution_profile: "plan",
+    task_results: Object.fromEntries(input.results),
+    sequential_duration_sec: seq,
+    parallelism_savings_pct: savings,
+    total_cost_usd: null,
+    total_tokens: null,
+    budget_exceeded: false,
+    plan_hash: input.planHash,
+    quality_score: null,
+    task_graph: graph,
+    resumed_from: input.resumedFrom,
+    interrupted: input.interrupted,
+    executed: input.executed,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * What a task's process gets: its argv (a string runs through `sh -c`, a list runs directly,
+ * `shell:` overrides) and its environment (an allowlist of maestro's own environment, then the
+ * task's env, which the IR has already merged over `defaults.env`).
+ *
+ * @module
+ */
+
+/** Parent variables passed through (seed-behaviour §7, plus TMPDIR). */
+export const ENV_ALLOWLIST: readonly string[] = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "LANG",
+  "LC_ALL",
+  "TERM",
+  "TMPDIR",
+  "SYSTEMROOT",
+  "COMSPEC",
+  "PATHEXT",
+  "USERPROFILE",
+  "APPDATA",
+  "LOCALAPPDATA",
+  "PYTHONUTF8",
+  "PYTHONIOENCODING",
+  "GEMINI_API_KEY",
+  "GOOGLE_API_KEY",
+  "GOOGLE_APPLICATION_CREDENTIALS",
+  "GOOGLE_CLOUD_PROJECT",
+  "GOOGLE_CLOUD_LOCATION",
+  "GOOGLE_GENAI_USE_VERTEXAI",
+  "COPILOT_GITHUB_TOKEN",
+  "COPILOT_MODEL",
+  "COPILOT_ALLOW_ALL",
+  "GH_TOKEN",
+  "GITHUB_TOKEN",
+  "DASHSCOPE_API_KEY",
+  "OLLAMA_HOST",
+  "LLAMA_MODEL_DIR",
+];
+
+/** Variables maestro adds so a process (and a later resume) can tell which run it belongs to. */
+export interface RunIdentity {
+  runId: string;
+  taskId: string;
+  planName: string;
+}
+
+/**
+ * The full environment of a task's processes.
+ *
+ * @param parent maestro's own environment
+ * @param taskEnv the task's env (defaults.env already merged)
+ * @param identity run and task ids, exported as MAESTRO_RUN_ID / MAESTRO_TASK_ID / MAESTRO_PLAN
+ */
+export function taskEnvironment(
+  parent: Readonly<Record<string, string>>,
+  taskEnv: Readonly<Record<string, string>>,
+  identity: RunIdentity,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ENV_ALLOWLIST) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, taskEnv);
+  env.MAESTRO_RUN_ID = identity.runId;
+  env.MAESTRO_TASK_ID = identity.taskId;
+  env.MAESTRO_PLAN = identity.planName;
+  return env;
+}
+
+/** Splits a command line into words the way a POSIX shell would for simple quoting. */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  const pattern = /"((?:\\.|[^"\\])*)"|'([^']*)'|((?:\\.|[^\s"'\\])+)|(\s+)/g;
+  let current: string | undefined;
+  for (const match of text.matchAll(pattern)) {
+    if (match[4] !== undefined) {
+      if (current !== undefined) words.push(current);
+      current = undefined;
+      continue;
+    }
+    const piece = match[1] !== undefined
+      ? match[1].replace(/\\(["\\$`])/g, "$1")
+      : match[2] ?? match[3]!.replace(/\\(.)/g, "$1");
+    current = (current ?? "") + piece;
+  }
+  if (current !== undefined) words.push(current);
+  return words;
+}
+
+/** Quotes one word for display as a shell command. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The argv for a command.
+ *
+ * @param command a string (shell) or a list (direct exec)
+ * @param shell explicit override: true runs a list through the shell, false splits a string
+ */
+export function commandArgv(command: string | string[], shell?: boolean): string[] {
+  if (typeof command === "string") {
+    return shell === false ? splitWords(command) : ["sh", "-c", command];
+  }
+  return shell === true ? ["sh", "-c", command.map(shellQuote).join(" ")] : [...command];
+}
+
+/** A command as one display line (the `command=` log header, the result's `command`). */
+export function commandText(command: string | string[]): string {
+  return typeof command === "string" ? command : command.map(shellQuote).join(" ");
+}

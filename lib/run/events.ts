@@ -1,0 +1,249 @@
+/**
+ * The run's event bus and its tamper-evident log. Every state change of a run is one typed
+ * event; subscribers (terminal views, the JSONL printer, later the store and the web UI) get
+ * each one synchronously and in order.
+ *
+ * `events.jsonl` holds one JSON object per line, `{ts, event, plan_name, ...payload, seq,
+ * prev_hash, hash}`. `hash` is the SHA-256 hex digest of the UTF-8 bytes of
+ * `canonicalJson(event without seq/prev_hash/hash) + prev_hash`; the first line's `prev_hash`
+ * is {@linkcode GENESIS_HASH} (64 zeros). Editing, removing or reordering any line breaks every
+ * later hash. `task_output` events are high-volume, so they are delivered to subscribers only
+ * and never written to the log (the task's `.log` file holds the output, and its hash is in
+ * `task_complete`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical_json.ts";
+
+/** `prev_hash` of the first line: 64 zeros. */
+export const GENESIS_HASH: string = "0".repeat(64);
+
+/** Final status of a task. */
+export type TaskStatus =
+  | "success"
+  | "failed"
+  | "soft_failed"
+  | "skipped"
+  | "dry_run"
+  | "cancelled";
+
+/** Payloads of every event kind, keyed by the `event` field. */
+export interface EventPayloads {
+  run_start: {
+    run_id: string;
+    plan: string;
+    goal: string;
+    tasks: number;
+    max_parallel: number;
+    run_path: string;
+    resumed_from: string | null;
+  };
+  task_start: { task_id: string; wave: number; engine: string; model: string | null };
+  task_attempt: {
+    task_id: string;
+    attempt: number;
+    max_attempts: number;
+    phase: "pre_command" | "command" | "verify_command";
+    /** Process id of the process group leader (also the group id). */
+    pid: number;
+    /** Process group id: what a resume looks for to stop orphans. */
+    pgid: number;
+  };
+  task_output: { task_id: string; stream: "stdout" | "stderr"; lines: string[] };
+  task_retry: {
+    task_id: string;
+    attempt: number;
+    max_attempts: number;
+    delay_sec: number;
+    reason: string;
+  };
+  verify_result: { task_id: string; attempt: number; passed: boolean; exit_code: number | null };
+  approval_required: { task_id: string; message: string };
+  approval_response: {
+    task_id: string;
+    approved: boolean;
+    by: "auto" | "user" | "non_interactive";
+  };
+  dry_run_task: {
+    task_id: string;
+    workdir: string;
+    command: string;
+    argv: string[];
+    env_keys: string[];
+    /** The task's `when:` (not evaluated in a dry run: every task is shown). */
+    when: string | null;
+  };
+  orphan_stopped: { task_id: string; pgid: number; from_run: string };
+  task_complete: {
+    task_id: string;
+    status: TaskStatus;
+    exit_code: number | null;
+    duration_sec: number;
+    cost_usd: number | null;
+    tokens: number | null;
+    failure_category: string | null;
+    message: string;
+    /** SHA-256 hex of the task's `.log` bytes (null when the task wrote no log). */
+    log_hash: string | null;
+    /** SHA-256 hex of the task's `.result.json` bytes. */
+    result_hash: string | null;
+    /** Reused from the run named in `run_start.resumed_from`. */
+    resumed?: boolean;
+  };
+  task_skip: {
+    task_id: string;
+    status: "skipped" | "cancelled";
+    reason: string;
+    result_hash: string | null;
+  };
+  run_complete: {
+    success: boolean;
+    ok: number;
+    soft_failed: number;
+    failed: number;
+    skipped: number;
+    cancelled: number;
+    dry_run: number;
+    cost_usd: number | null;
+    tokens: number | null;
+    duration_sec: number;
+    /** SHA-256 hex of run_manifest.json, written just before this event. */
+    manifest_hash: string | null;
+    /** SHA-256 hex of run_summary.md. */
+    summary_hash: string | null;
+  };
+}
+
+/** Every event kind. */
+export type EventName = keyof EventPayloads;
+
+/** One event as subscribers see it: the common head plus its payload. */
+export type RunEvent = {
+  [K in EventName]: { ts: string; event: K; plan_name: string } & EventPayloads[K];
+}[EventName];
+
+/** An event together with its place in the hash chain (absent for unlogged events). */
+export interface EventRecord {
+  /** The event. */
+  event: RunEvent;
+  /** The line written to events.jsonl (with seq/prev_hash/hash), when it was logged. */
+  line?: string;
+}
+
+/** Receives every event in order. */
+export type EventSubscriber = (record: EventRecord) => void;
+
+/** Event kinds that stay out of events.jsonl (volume). */
+export const UNLOGGED_EVENTS: ReadonlySet<EventName> = new Set<EventName>([
+  "task_output",
+  "dry_run_task",
+]);
+
+/** The reference tool's event timestamp: `YYYY-mm-ddTHH:MM:SSZ`. */
+export function eventTimestamp(date: Date = new Date()): string {
+  return date.toISOString().slice(0, 19) + "Z";
+}
+
+/** The hash of one line: SHA-256 hex over canonical JSON of the event plus `prevHash`. */
+export function eventHash(event: Record<string, unknown>, prevHash: string): string {
+  return createHash("sha256").update(canonicalJson(event) + prevHash, "utf8").digest("hex");
+}
+
+/** Appends hash-chained lines to events.jsonl, one write per line, never rewriting. */
+export class EventLog {
+  #file: Deno.FsFile;
+  #seq = 0;
+  #prev = GENESIS_HASH;
+  #encoder = new TextEncoder();
+
+  /** @param path the events.jsonl file (created, or appended to) */
+  constructor(path: string) {
+    this.#file = Deno.openSync(path, { append: true, create: true });
+  }
+
+  /** Appends one event and returns the line written (without its newline). */
+  append(event: RunEvent): string {
+    const hash = eventHash(event as unknown as Record<string, unknown>, this.#prev);
+    const line = JSON.stringify({ ...event, seq: this.#seq, prev_hash: this.#prev, hash });
+    const bytes = this.#encoder.encode(line + "\n");
+    // one write call per line: a kill -9 can only leave the last line half-written
+    let written = 0;
+    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    this.#seq++;
+    this.#prev = hash;
+    return line;
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+}
+
+/** Fields the bus adds to every payload. */
+type Emitted<K extends EventName> = EventPayloads[K];
+
+/**
+ * The one event bus of a run. `mask` is applied to every string of every event before anything
+ * sees it, so a secret never reaches the log, a subscriber or the terminal.
+ */
+export class EventBus {
+  #subscribers: EventSubscriber[] = [];
+  #log: EventLog | undefined;
+  #planName: string;
+  #mask: (text: string) => string;
+
+  /**
+   * @param planName written into every event
+   * @param options the chained log (absent: nothing persisted, e.g. dry runs) and the masker
+   */
+  constructor(
+    planName: string,
+    options: { log?: EventLog; mask?: (text: string) => string } = {},
+  ) {
+    this.#planName = planName;
+    this.#log = options.log;
+    this.#mask = options.mask ?? ((text) => text);
+  }
+
+  /** Adds a subscriber; returns a function that removes it. */
+  subscribe(subscriber: EventSubscriber): () => void {
+    this.#subscribers.push(subscriber);
+    return () => {
+      this.#subscribers = this.#subscribers.filter((s) => s !== subscriber);
+    };
+  }
+
+  /** Whether anyone listens (lets producers skip building high-volume events). */
+  get hasSubscribers(): boolean {
+    return this.#subscribers.length > 0;
+  }
+
+  /** Emits one event: masks it, logs it (unless unlogged), then hands it to subscribers. */
+  emit<K extends EventName>(name: K, payload: Emitted<K>): EventRecord {
+    const raw = { ts: eventTimestamp(), event: name, plan_name: this.#planName, ...payload };
+    const event = maskDeep(raw, this.#mask) as RunEvent;
+    const record: EventRecord = { event };
+    if (this.#log && !UNLOGGED_EVENTS.has(name)) record.line = this.#log.append(event);
+    for (const subscriber of this.#subscribers) subscriber(record);
+    return record;
+  }
+
+  /** Closes the log file. */
+  close(): void {
+    this.#log?.close();
+  }
+}
+
+/** Applies `mask` to every string inside a JSON-like value. */
+export function maskDeep(value: unknown, mask: (text: string) => string): unknown {
+  if (typeof value === "string") return mask(value);
+  if (Array.isArray(value)) return value.map((item) => maskDeep(item, mask));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = maskDeep(item, mask);
+    return out;
+  }
+  return value;
+}

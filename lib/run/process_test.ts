@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LogFile } from "./log_file.ts";
+import { RingBuffer, runProcess } from "./process.ts";
+
+const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+
+async function withLog(fn: (log: LogFile, path: string) => Promise<void>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "maestro-proc-"));
+  const path = join(dir, "t.log");
+  const log = await LogFile.create(path);
+  try {
+    await fn(log, path);
+    await log.close();
+    return await readFile(path, "utf8");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+    } catch { /* the process ended meanwhile */ }
+  }
+  return false;
+}
+
+Deno.test("a ring buffer keeps only the last items in order", () => {
+  const ring = new RingBuffer<number>(3);
+  for (let i = 1; i <= 7; i++) ring.push(i);
+  assert.deepEqual(ring.toArray(), [5, 6, 7]);
+});
+
+Deno.test("stdout and stderr are streamed into the log, stderr prefixed, tail bounded", async () => {
+  let outcome;
+  const text = await withLog(async (log) => {
+    outcome = await runProcess({
+      argv: ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; exit 3"],
+      cwd: "/",
+      env,
+      timeoutSec: 10,
+      log,
+      tailLines: 2,
+    });
+  });
+  assert.equal(outcome!.exitCode, 3);
+  assert.deepEqual(outcome!.stdoutTail, ["line4", "line5"]);
+  assert.match(text, /line1\nline2\nline3\nline4\nline5\n/);
+  assert.match(text, /\[stderr\] oops\n/);
+});
+
+Deno.test("a timeout kills the whole process group and reports exit code 124", async () => {
+  let outcome;
+  await withLog(async (log) => {
+    outcome = await runProcess({
+      argv: ["sh", "-c", "sleep 30 & sleep 30"],
+      cwd: "/",
+      env,
+      timeoutSec: 0.3,
+      graceMs: 200,
+      log,
+      tailLines: 5,
+    });
+  });
+  assert.equal(outcome!.exitCode, 124);
+  assert.equal(outcome!.timedOut, true);
+  assert.ok(outcome!.durationSec < 5, `took ${outcome!.durationSec}s`);
+  assert.equal(groupAlive(outcome!.pid), false, "a process of the group survived");
+});
+
+Deno.test("background jobs left behind by a finished task are stopped", async () => {
+  let outcome;
+  await withLog(async (log) => {
+    outcome = await runProcess({
+      argv: ["sh", "-c", "sleep 30 & echo started"],
+      cwd: "/",
+      env,
+      timeoutSec: 10,
+      graceMs: 200,
+      log,
+      tailLines: 5,
+    });
+  });
+  assert.equal(outcome!.exitCode, 0);
+  assert.ok(outcome!.durationSec < 5);
+  assert.equal(groupAlive(outcome!.pid), false);
+});
+
+Deno.test("aborting the signal cancels the process with exit code 130", async () => {
+  const controller = new AbortController();
+  let outcome;
+  await withLog(async (log) => {
+    setTimeout(() => controller.abort(), 200);
+    outcome = await runProcess({
+      argv: ["sleep", "30"],
+      cwd: "/",
+      env,
+      timeoutSec: 0,
+      signal: controller.signal,
+      log,
+      tailLines: 5,
+    });
+  });
+  assert.equal(outcome!.exitCode, 130);
+  assert.equal(outcome!.cancelled, true);
+});
+
+Deno.test("a large output is streamed with a bounded tail", async () => {
+  let outcome;
+  const text = await withLog(async (log) => {
+    outcome = await runProcess({
+      argv: ["sh", "-c", "seq 1 200000"],
+      cwd: "/",
+      env,
+      timeoutSec: 30,
+      log,
+      tailLines: 3,
+    });
+  });
+  assert.deepEqual(outcome!.stdoutTail, ["199998", "199999", "200000"]);
+  assert.equal(text.split("\n").length, 200001);
+});
+
+Deno.test("a program that does not exist exits 127", async () => {
+  let outcome;
+  await withLog(async (log) => {
+    outcome = await runProcess({
+      argv: ["definitely-not-a-program-xyz"],
+      cwd: "/",
+      env,
+      timeoutSec: 5,
+      log,
+      tailLines: 3,
+    });
+  });
+  assert.equal(outcome!.exitCode, 127);
+});

@@ -1,0 +1,97 @@
+/**
+ * Terminal views of a run, built only from events: `text` (one plain line per state change,
+ * suitable for logs and pipes) and `jsonl` (every event as one JSON line: the hash-chained lines
+ * exactly as written to events.jsonl, plus the unlogged `task_output` / `dry_run_task` events
+ * without chain fields). A `live` view (redrawn table on a TTY) is a TODO.
+ *
+ * @module
+ */
+import type { EventRecord, EventSubscriber, RunEvent } from "./events.ts";
+
+/** Where a reporter writes lines. */
+export type LineSink = (line: string) => void;
+
+/** Writes one line to stdout synchronously (keeps ordering with stderr and exits). */
+export const stdoutSink: LineSink = (() => {
+  const encoder = new TextEncoder();
+  let broken = false;
+  return (line: string) => {
+    if (broken) return;
+    const bytes = encoder.encode(line + "\n");
+    let written = 0;
+    try {
+      while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+    } catch {
+      // a closed pipe (`maestro run ... | head`) must not break the run itself
+      broken = true;
+    }
+  };
+})();
+
+/** The `--output jsonl` view. */
+export function jsonlReporter(sink: LineSink = stdoutSink): EventSubscriber {
+  return (record: EventRecord) => sink(record.line ?? JSON.stringify(record.event));
+}
+
+const MARK: Record<string, string> = {
+  success: "✓",
+  soft_failed: "~",
+  failed: "✗",
+  cancelled: "■",
+  dry_run: "·",
+};
+
+/** One event as a text line, or undefined for events the text view does not show. */
+export function textLine(event: RunEvent, verbose = false): string | undefined {
+  switch (event.event) {
+    case "run_start":
+      return `maestro: run ${event.run_id} of plan ${event.plan} (${event.tasks} tasks, ` +
+        `max_parallel ${event.max_parallel})` +
+        (event.run_path ? `\n  run dir: ${event.run_path}` : "") +
+        (event.resumed_from ? `\n  resuming: ${event.resumed_from}` : "");
+    case "task_start":
+      return `▶ ${event.task_id}`;
+    case "task_retry":
+      return `↻ ${event.task_id} attempt ${event.attempt}/${event.max_attempts}` +
+        (event.delay_sec > 0 ? ` in ${event.delay_sec}s` : "") + `: ${event.reason}`;
+    case "task_complete": {
+      const time = `${event.duration_sec.toFixed(1)}s`;
+      const note = event.resumed
+        ? " (resumed)"
+        : event.status === "success"
+        ? ""
+        : `: ${event.message}`;
+      return `${MARK[event.status] ?? "?"} ${event.task_id} ${event.status} (${time})${note}`;
+    }
+    case "task_skip":
+      return `- ${event.task_id} ${event.status}: ${event.reason}`;
+    case "task_output":
+      return verbose ? event.lines.map((l) => `  ${event.task_id} | ${l}`).join("\n") : undefined;
+    case "dry_run_task":
+      return `[dry-run] ${event.task_id}\n  workdir: ${event.workdir}\n  command: ${event.command}` +
+        `\n  argv: ${JSON.stringify(event.argv)}\n  env: ${event.env_keys.join(", ")}` +
+        (event.when ? `\n  when: ${event.when}` : "");
+    case "orphan_stopped":
+      return `maestro: stopped process group ${event.pgid} left by ${event.task_id} in ${event.from_run}`;
+    case "approval_response":
+      return event.approved ? undefined : `- ${event.task_id} approval denied (${event.by})`;
+    case "run_complete": {
+      const status = event.cancelled > 0 ? "INTERRUPTED" : event.success ? "SUCCESS" : "FAILED";
+      const dry = event.dry_run > 0 ? `${event.dry_run} dry-run / ` : "";
+      return `${status} ${dry}${event.ok} ok / ${event.soft_failed} soft-failed / ${event.failed} failed / ` +
+        `${event.skipped} skipped / ${event.cancelled} cancelled (${
+          event.duration_sec.toFixed(1)
+        }s)`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The `--output text` view. */
+export function textReporter(sink: LineSink = stdoutSink, verbose = false): EventSubscriber {
+  return (record: EventRecord) => {
+    const line = textLine(record.event, verbose);
+    if (line !== undefined) sink(line);
+  };
+}

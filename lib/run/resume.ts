@@ -1,0 +1,158 @@
+/**
+ * Resume: reading what an earlier run finished, so a new run re-runs only the rest. Works on a
+ * run that ended normally (its manifest), was interrupted (manifest with `cancelled` tasks), or
+ * was killed with `kill -9` (no manifest: the whole lines of events.jsonl and the result files
+ * say what finished). Before a resume runs anything, process groups the earlier run recorded
+ * that are still alive (grandchildren orphaned by a kill -9) are stopped.
+ *
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { RUN_FILES, sanitizePlanName, taskFiles } from "./artifacts.ts";
+import type { TaskStatus } from "./events.ts";
+import { killGroup } from "./process.ts";
+import type { TaskResult } from "./result.ts";
+
+/** Statuses whose results a resume reuses: a succeeded task is never re-run. */
+export const REUSABLE: ReadonlySet<TaskStatus> = new Set<TaskStatus>(["success", "soft_failed"]);
+
+/** What an earlier run left. */
+export interface PriorRun {
+  /** Absolute path of its run directory. */
+  path: string;
+  /** Its run id (from run_start), when known. */
+  runId: string | null;
+  /** Final results of the tasks it finished, by id. */
+  results: Map<string, TaskResult>;
+  /** Process groups it started, with their task ids. */
+  groups: Array<{ taskId: string; pgid: number }>;
+  /** events.jsonl ended with a half-written line (the run was killed while writing). */
+  partialLastLine: boolean;
+}
+
+/** Splits events.jsonl into its whole lines and says whether a partial line followed. */
+export function wholeLines(text: string): { lines: string[]; partial: boolean } {
+  const parts = text.split("\n");
+  const last = parts.pop() ?? "";
+  return { lines: parts.filter((line) => line.length > 0), partial: last.length > 0 };
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an earlier run directory. */
+export function readPriorRun(path: string): PriorRun {
+  const prior: PriorRun = {
+    path,
+    runId: null,
+    results: new Map(),
+    groups: [],
+    partialLastLine: false,
+  };
+  let text = "";
+  try {
+    text = readFileSync(join(path, RUN_FILES.events), "utf8");
+  } catch { /* a run without events still may have a manifest */ }
+  const { lines, partial } = wholeLines(text);
+  prior.partialLastLine = partial;
+  for (const line of lines) {
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const taskId = typeof event.task_id === "string" ? event.task_id : undefined;
+    if (event.event === "run_start" && typeof event.run_id === "string") prior.runId = event.run_id;
+    if (event.event === "task_attempt" && taskId && typeof event.pgid === "number") {
+      prior.groups.push({ taskId, pgid: event.pgid });
+    }
+    if ((event.event === "task_complete" || event.event === "task_skip") && taskId) {
+      const result = readJson<TaskResult>(taskFiles(path, taskId).result);
+      if (result && result.task_id === taskId) prior.results.set(taskId, result);
+    }
+  }
+  const manifest = readJson<{ run_id?: string; task_results?: Record<string, TaskResult> }>(
+    join(path, RUN_FILES.manifest),
+  );
+  if (manifest?.task_results) {
+    prior.runId ??= manifest.run_id ?? null;
+    for (const [id, result] of Object.entries(manifest.task_results)) prior.results.set(id, result);
+  }
+  return prior;
+}
+
+/**
+ * The latest run directory of a plan under a run root (names sort by time), or undefined.
+ * A run killed before writing its manifest counts: it has events.jsonl.
+ */
+export function findLastRun(runRoot: string, planName: string): string | undefined {
+  if (!existsSync(runRoot)) return undefined;
+  const suffix = `_${sanitizePlanName(planName)}`;
+  const names = readdirSync(runRoot)
+    .filter((name) => /^\d{8}_\d{6}_\d{6}_[0-9a-f]{6}_/.test(name) && name.endsWith(suffix))
+    .filter((name) =>
+      existsSync(join(runRoot, name, RUN_FILES.events)) ||
+      existsSync(join(runRoot, name, RUN_FILES.manifest))
+    )
+    .sort();
+  const last = names.at(-1);
+  return last ? join(runRoot, last) : undefined;
+}
+
+/** Results to reuse, with the resume message. */
+export function reusableResults(prior: PriorRun): Map<string, TaskResult> {
+  const reused = new Map<string, TaskResult>();
+  for (const [id, result] of prior.results) {
+    if (!REUSABLE.has(result.status)) continue;
+    reused.set(id, { ...result, message: `Resumed from prior run (${result.status})` });
+  }
+  return reused;
+}
+
+/** Ids of live processes whose process group is `pgid` and that belong to run `runId`. */
+function membersOfRun(pgid: number, runId: string): number[] {
+  const members: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return members;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) !== pgid || fields[0] === "Z") continue;
+      // Only a process carrying the earlier run's id: a reused pgid is never touched.
+      const environ = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+      if (environ.includes(`MAESTRO_RUN_ID=${runId}`)) members.push(Number(name));
+    } catch { /* ended meanwhile, or not ours to read */ }
+  }
+  return members;
+}
+
+/**
+ * Stops process groups of an earlier run that are still alive.
+ *
+ * @returns the groups stopped
+ */
+export function stopOrphans(prior: PriorRun): Array<{ taskId: string; pgid: number }> {
+  if (!prior.runId || Deno.build.os !== "linux") return [];
+  const stopped: Array<{ taskId: string; pgid: number }> = [];
+  const seen = new Set<number>();
+  for (const group of prior.groups) {
+    if (seen.has(group.pgid)) continue;
+    seen.add(group.pgid);
+    if (membersOfRun(group.pgid, prior.runId).length === 0) continue;
+    if (killGroup(group.pgid, "SIGKILL")) stopped.push(group);
+  }
+  return stopped;
+}

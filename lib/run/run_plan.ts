@@ -1,0 +1,287 @@
+/**
+ * `runPlan`: the library entry point of the runtime. It wires the parts together: selection,
+ * secret masking, the run directory, the event bus and its hash-chained log, resume, the
+ * scheduler, the task pipeline, and the closing artifacts (manifest, summary, run_complete).
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import type { LoadedPlan, PlanIR, TaskIR } from "../plan/ir.ts";
+import { withoutProvenance } from "../plan/ir.ts";
+import { renderTemplate } from "../plan/template.ts";
+import { createMasker, type Masker, secretValues } from "../security/mask.ts";
+import {
+  buildManifest,
+  createRunDir,
+  fileHashSync,
+  makeRunId,
+  RUN_FILES,
+  type RunManifest,
+  sha256Hex,
+  taskFiles,
+  writeJsonAtomic,
+} from "./artifacts.ts";
+import { canonicalJson } from "./canonical_json.ts";
+import { commandArgv, commandText, taskEnvironment } from "./env.ts";
+import { EventBus, EventLog, type EventSubscriber, maskDeep } from "./events.ts";
+import { isoMicros, makeResult, nowMicros, type TaskResult } from "./result.ts";
+import { readPriorRun, reusableResults, stopOrphans } from "./resume.ts";
+import { schedule, type SkipReason } from "./scheduler.ts";
+import { excludedTasks, type Selection } from "./selection.ts";
+import { renderSummary } from "./summary.ts";
+import { type EngineRegistry, runTask } from "./task.ts";
+import { taskLookup } from "./vars.ts";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export type { RunManifest, TaskGraphEntry } from "./artifacts.ts";
+export type { EventRecord, EventSubscriber, RunEvent, TaskStatus } from "./events.ts";
+export type { FailureRecord, TaskResult } from "./result.ts";
+export type { Selection } from "./selection.ts";
+export type { EngineExecutor, EngineRegistry } from "./task.ts";
+
+/** Options of {@linkcode runPlan}. */
+export interface RunPlanOptions extends Selection {
+  /** Aborting cancels the run: no more dispatching, running process groups terminated. */
+  signal?: AbortSignal;
+  /** Overrides the plan's `max_parallel`. */
+  maxParallel?: number;
+  /** Resolve and report every task without running anything or writing files. */
+  dryRun?: boolean;
+  /** Overrides the plan's `run_dir` (the root that run directories are created in). */
+  runDir?: string;
+  /** `--set KEY=VALUE` template values (they override every other variable). */
+  set?: Record<string, string>;
+  /** Approve every `requires_approval` task. */
+  autoApprove?: boolean;
+  /** Asks a human; without it (and without autoApprove) approval is denied. */
+  approve?: (task: TaskIR) => Promise<boolean>;
+  /** Mask env values whose names look secret, besides the plan's `secrets:`. */
+  maskSecrets?: boolean;
+  /** An earlier run directory: reuse its succeeded tasks, run the rest. */
+  resumeFrom?: string;
+  /** Receives every event (including the unlogged task_output). */
+  onEvent?: EventSubscriber;
+  /** Engine executors; none exist yet, so engine tasks fail with E102. */
+  engines?: EngineRegistry;
+  /** Milliseconds between TERM and KILL when stopping a process group. @default {2000} */
+  graceMs?: number;
+  /** The environment tasks inherit from (allowlisted). @default {Deno.env.toObject()} */
+  parentEnv?: Record<string, string>;
+}
+
+function planOf(plan: PlanIR | LoadedPlan): PlanIR {
+  return "ir" in plan && typeof plan.ir === "object" ? (plan as LoadedPlan).ir : plan as PlanIR;
+}
+
+function buildMasker(ir: PlanIR, parentEnv: Record<string, string>, force: boolean): Masker {
+  const declared = ir.secrets;
+  if (!force && Array.isArray(declared) && declared.length === 0) return (text) => text;
+  return createMasker(secretValues({
+    secrets: declared,
+    forceAuto: force,
+    envLayers: [...ir.tasks.map((t) => t.env), parentEnv],
+  }));
+}
+
+/**
+ * Runs a plan to completion and returns its manifest. Every task of the plan ends with a final
+ * status in the manifest, whatever happens; the returned manifest is also written to
+ * `<run_path>/run_manifest.json` (except for dry runs, which write nothing).
+ *
+ * @param plan a lowered plan, or what `loadPlan` returned
+ * @param options limits, filters, resume, cancellation and observers
+ */
+export async function runPlan(
+  plan: PlanIR | LoadedPlan,
+  options: RunPlanOptions = {},
+): Promise<RunManifest> {
+  const ir = planOf(plan);
+  const signal = options.signal ?? new AbortController().signal;
+  const parentEnv = options.parentEnv ?? Deno.env.toObject();
+  const mask = buildMasker(ir, parentEnv, options.maskSecrets === true);
+  const excluded = excludedTasks(ir.tasks, options);
+  const startMicros = nowMicros();
+  const started = performance.now();
+  const runId = makeRunId(startMicros);
+  const dryRun = options.dryRun === true;
+  const runRoot = options.runDir ? resolve(options.runDir) : ir.run_dir;
+  const runPath = dryRun ? "" : await createRunDir(runRoot, runId, ir.name);
+  const bus = new EventBus(ir.name, {
+    log: dryRun ? undefined : new EventLog(join(runPath, RUN_FILES.events)),
+    mask,
+  });
+  if (options.onEvent) bus.subscribe(options.onEvent);
+  const maxParallel = Math.max(1, options.maxParallel ?? ir.max_parallel);
+  const vars = { plan: ir, set: options.set ?? {} };
+
+  const prior = options.resumeFrom ? readPriorRun(resolve(options.resumeFrom)) : undefined;
+  bus.emit("run_start", {
+    run_id: runId,
+    plan: ir.name,
+    goal: ir.goal,
+    tasks: ir.tasks.length,
+    max_parallel: maxParallel,
+    run_path: runPath,
+    resumed_from: prior?.path ?? null,
+  });
+  const preset = new Map<string, TaskResult>();
+  if (prior) {
+    for (const group of stopOrphans(prior)) {
+      bus.emit("orphan_stopped", { task_id: group.taskId, pgid: group.pgid, from_run: prior.path });
+    }
+    for (const [id, result] of reusableResults(prior)) preset.set(id, result);
+  }
+  for (const [id, message] of excluded) {
+    if (!preset.has(id)) preset.set(id, makeResult({ task_id: id, status: "skipped", message }));
+  }
+
+  const results = new Map<string, TaskResult>();
+  const whenSources = new Map(ir.tasks.map((task) => [task.id, task.when?.source ?? null]));
+  const lookupFor = (task: TaskIR) => taskLookup(task, vars, results);
+
+  const execute = async (task: TaskIR, wave: number): Promise<TaskResult> => {
+    const render = (text: string) => renderTemplate(text, lookupFor(task));
+    const env = taskEnvironment(parentEnv, task.env, {
+      runId,
+      taskId: task.id,
+      planName: ir.name,
+    });
+    if (dryRun) {
+      const command = task.command === undefined
+        ? undefined
+        : typeof task.command === "string"
+        ? render(task.command)
+        : task.command.map(render);
+      bus.emit("dry_run_task", {
+        task_id: task.id,
+        workdir: task.workdir,
+        command: command === undefined
+          ? `<${task.kind} ${task.engine ?? ""}>`
+          : commandText(command),
+        argv: command === undefined ? [] : commandArgv(command, task.shell),
+        env_keys: Object.keys(env).sort(),
+        when: whenSources.get(task.id) ?? null,
+      });
+      return makeResult({ task_id: task.id, status: "dry_run", message: "Dry run only" });
+    }
+    bus.emit("task_start", {
+      task_id: task.id,
+      wave,
+      engine: task.engine ?? "shell",
+      model: task.model ?? null,
+    });
+    return await runTask({
+      task,
+      logPath: taskFiles(runPath, task.id).log,
+      env,
+      render,
+      bus,
+      signal,
+      mask,
+      engines: options.engines,
+      graceMs: options.graceMs,
+    });
+  };
+
+  const finalize = (task: TaskIR, result: TaskResult): Promise<void> => {
+    // Mask in place first: dependents rendering templates must never see a secret either.
+    Object.assign(result, maskDeep(result, mask));
+    results.set(task.id, result);
+    if (dryRun) return Promise.resolve();
+    const files = taskFiles(runPath, task.id);
+    result.result_path = files.result;
+    const bytes = writeJsonAtomic(files.result, result);
+    const resultHash = sha256Hex(bytes);
+    const ran = result.log_path === files.log;
+    if (result.status === "skipped" || (result.status === "cancelled" && !ran)) {
+      bus.emit("task_skip", {
+        task_id: task.id,
+        status: result.status,
+        reason: result.message,
+        result_hash: resultHash,
+      });
+      return Promise.resolve();
+    }
+    bus.emit("task_complete", {
+      task_id: task.id,
+      status: result.status,
+      exit_code: result.exit_code,
+      duration_sec: result.duration_sec,
+      cost_usd: result.cost_usd,
+      tokens: null,
+      failure_category: result.failure_history.at(-1)?.category ?? null,
+      message: result.message,
+      log_hash: ran ? fileHashSync(files.log) : null,
+      result_hash: resultHash,
+      ...(preset.has(task.id) ? { resumed: true } : {}),
+    });
+    return Promise.resolve();
+  };
+
+  const approve = async (task: TaskIR): Promise<boolean> => {
+    const message = typeof task.approval_message === "string"
+      ? task.approval_message
+      : `Task '${task.id}' requires approval`;
+    bus.emit("approval_required", { task_id: task.id, message });
+    const by = options.autoApprove ? "auto" : options.approve ? "user" : "non_interactive";
+    const approved = by === "auto" ? true : by === "user" ? await options.approve!(task) : false;
+    bus.emit("approval_response", { task_id: task.id, approved, by });
+    return approved;
+  };
+
+  const outcome = await schedule({
+    // a dry run shows every task: conditions cannot be known without results
+    tasks: dryRun ? ir.tasks.map((task) => ({ ...task, when: undefined })) : ir.tasks,
+    maxParallel,
+    failFast: ir.fail_fast,
+    signal,
+    preset,
+    execute,
+    skipResult: (task: TaskIR, reason: SkipReason) =>
+      makeResult({ task_id: task.id, status: reason.status, message: reason.message }),
+    finalize,
+    approve,
+    whenLookup: (task) => lookupFor(task),
+  });
+
+  const manifest = buildManifest({
+    plan: ir,
+    planHash: sha256Hex(canonicalJson(withoutProvenance(ir))),
+    runId,
+    runPath,
+    startedAt: isoMicros(startMicros),
+    finishedAt: isoMicros(),
+    wallSec: Math.round(performance.now() - started) / 1000,
+    results: outcome.results,
+    resumedFrom: prior?.path ?? null,
+    interrupted: signal.aborted,
+    executed: !dryRun,
+  });
+  let manifestHash: string | null = null;
+  let summaryHash: string | null = null;
+  if (!dryRun) {
+    manifestHash = sha256Hex(writeJsonAtomic(join(runPath, RUN_FILES.manifest), manifest));
+    const summary = renderSummary(manifest, ir.tasks);
+    await writeFile(join(runPath, RUN_FILES.summary), summary);
+    summaryHash = sha256Hex(summary);
+  }
+  const all = [...outcome.results.values()];
+  const count = (status: string) => all.filter((r) => r.status === status).length;
+  bus.emit("run_complete", {
+    success: manifest.success,
+    ok: count("success"),
+    soft_failed: count("soft_failed"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    cancelled: count("cancelled"),
+    dry_run: count("dry_run"),
+    cost_usd: null,
+    tokens: null,
+    duration_sec: Math.round(performance.now() - started) / 1000,
+    manifest_hash: manifestHash,
+    summary_hash: summaryHash,
+  });
+  bus.close();
+  return manifest;
+}

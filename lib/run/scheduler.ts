@@ -1,0 +1,227 @@
+/**
+ * The DAG scheduler: dispatches ready tasks in plan order up to `maxParallel`, gates each task
+ * on its dependencies (seed-behaviour §1.6), stops dispatching on fail_fast or cancellation,
+ * and guarantees that every task ends with exactly one final result, whatever happens.
+ *
+ * Gating, once all of a task's dependencies are final:
+ * - with `when:` the condition decides (even after a dependency failure): false → skipped
+ *   `Condition not met: <source>`;
+ * - without it, a dependency that failed, or that was itself skipped because of a failure
+ *   (a "blocked" task), skips the task with `Skipped because dependency failed: <ids>`, which
+ *   blocks its own dependents in turn. Other skips (condition, approval) count as success.
+ *
+ * The scheduler does not know how a task runs: `execute` does it (a local process today, a
+ * remote worker later), and `finalize` records each final result (artifacts, events).
+ *
+ * @module
+ */
+import { depths } from "../dag/graph.ts";
+import type { TaskIR } from "../plan/ir.ts";
+import { evaluateWhen } from "../plan/when.ts";
+import type { TaskStatus } from "./events.ts";
+import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
+
+/** Message prefix of a skip caused by a failed dependency (resume relies on it). */
+export const DEPENDENCY_FAILED_PREFIX = "Skipped because dependency failed: ";
+/** Message of a skip caused by a denied approval. */
+export const APPROVAL_DENIED = "Approval denied or non-interactive";
+
+const CANCELLED_BEFORE_START: SkipReason = {
+  status: "cancelled",
+  message: "Cancelled before it started",
+  blocked: true,
+};
+
+/** Why a task did not run. */
+export interface SkipReason {
+  status: "skipped" | "cancelled";
+  message: string;
+  /** Dependents of a blocked task are skipped too. */
+  blocked: boolean;
+}
+
+/** Inputs of {@linkcode schedule}. */
+export interface ScheduleOptions {
+  /** Every task of the plan, in plan order. */
+  tasks: readonly TaskIR[];
+  maxParallel: number;
+  failFast: boolean;
+  /** Aborting stops dispatching; running tasks are cancelled by `execute`. */
+  signal: AbortSignal;
+  /** Results decided before the run (resumed or excluded tasks): final, never executed. */
+  preset?: ReadonlyMap<string, TaskResult>;
+  /** Runs one task to its final result. */
+  execute: (task: TaskIR, wave: number) => Promise<TaskResult>;
+  /** Builds the result of a task that does not run. */
+  skipResult: (task: TaskIR, reason: SkipReason) => TaskResult;
+  /** Records a final result (writes artifacts, emits events). Called once per task. */
+  finalize: (task: TaskIR, result: TaskResult) => Promise<void>;
+  /** Asks whether a `requires_approval` task may run. */
+  approve?: (task: TaskIR) => Promise<boolean>;
+  /** Lookup for `when:` variables, given the results so far. */
+  whenLookup: (task: TaskIR, results: ReadonlyMap<string, TaskResult>) => (
+    name: string,
+  ) => string | undefined;
+}
+
+/** What {@linkcode schedule} returns. */
+export interface ScheduleOutcome {
+  /** Final results in plan order. */
+  results: Map<string, TaskResult>;
+  /** The task whose failure triggered fail_fast, if any. */
+  failFastBy: string | null;
+}
+
+/**
+ * Runs the DAG to completion.
+ *
+ * @returns every task's final result, in plan order
+ */
+export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcome> {
+  const { tasks, signal } = options;
+  const index = new Map(tasks.map((task, i) => [task.id, i]));
+  const wave = depths(tasks);
+  const dependents: number[][] = tasks.map(() => []);
+  const remaining = tasks.map((task, i) => {
+    const deps = task.depends_on.filter((dep) => index.has(dep));
+    for (const dep of deps) dependents[index.get(dep)!]!.push(i);
+    return deps.length;
+  });
+  const results = new Map<string, TaskResult>();
+  const blocked = new Set<string>();
+  const writes: Promise<void>[] = [];
+  const ready: number[] = [];
+  const inFlight = new Map<number, Promise<void>>();
+  let failFastBy: string | null = null;
+  let wake: (() => void) | undefined;
+
+  const isDone = (i: number) => results.has(tasks[i]!.id);
+
+  /** Records a final result and releases dependents (iteratively: chains can be long). */
+  const complete = (first: number, firstResult: TaskResult, firstBlocked: boolean) => {
+    const work: Array<[number, TaskResult, boolean]> = [[first, firstResult, firstBlocked]];
+    while (work.length > 0) {
+      const [i, result, isBlocked] = work.pop()!;
+      const task = tasks[i]!;
+      results.set(task.id, result);
+      if (isBlocked) blocked.add(task.id);
+      writes.push(options.finalize(task, result));
+      if (result.status === "failed" && options.failFast && failFastBy === null) {
+        failFastBy = task.id;
+      }
+      for (const d of dependents[i]!) {
+        remaining[d]!--;
+        if (remaining[d] === 0 && !isDone(d)) {
+          const decision = gate(d);
+          if (decision) work.push([d, options.skipResult(tasks[d]!, decision), decision.blocked]);
+          else insertReady(d);
+        }
+      }
+    }
+  };
+
+  const insertReady = (i: number) => {
+    let at = ready.length;
+    while (at > 0 && ready[at - 1]! > i) at--;
+    ready.splice(at, 0, i);
+  };
+
+  /** Decides whether a task whose dependencies are final may run; a reason when it may not. */
+  const gate = (i: number): SkipReason | undefined => {
+    const task = tasks[i]!;
+    if (signal.aborted) return CANCELLED_BEFORE_START;
+    if (task.when) {
+      const deps = task.depends_on.map((d) => results.get(d)?.status ?? "skipped");
+      const ok = evaluateWhen(task.when.expr, {
+        lookup: options.whenLookup(task, results),
+        dependencyStatuses: deps as TaskStatus[],
+      });
+      return ok
+        ? undefined
+        : { status: "skipped", message: `Condition not met: ${task.when.source}`, blocked: false };
+    }
+    const bad = task.depends_on.filter((dep) => {
+      const result = results.get(dep);
+      return result !== undefined && (!SUCCESS_LIKE.has(result.status) || blocked.has(dep));
+    });
+    if (bad.length === 0) return undefined;
+    return {
+      status: "skipped",
+      message: `${DEPENDENCY_FAILED_PREFIX}${bad.join(", ")}`,
+      blocked: true,
+    };
+  };
+
+  const dispatch = (i: number) => {
+    const task = tasks[i]!;
+    const run = async () => {
+      let result: TaskResult;
+      if (task.requires_approval && !(await (options.approve?.(task) ?? Promise.resolve(false)))) {
+        result = options.skipResult(task, {
+          status: "skipped",
+          message: APPROVAL_DENIED,
+          blocked: false,
+        });
+      } else {
+        result = await options.execute(task, wave.get(task.id) ?? 0);
+      }
+      inFlight.delete(i);
+      complete(i, result, result.status === "cancelled");
+      wake?.();
+    };
+    inFlight.set(i, run());
+  };
+
+  // Preset results first (plan order), then the roots.
+  for (const [i, task] of tasks.entries()) {
+    const preset = options.preset?.get(task.id);
+    if (preset && !isDone(i)) complete(i, preset, false);
+  }
+  for (let i = 0; i < tasks.length; i++) {
+    if (remaining[i] === 0 && !isDone(i) && !ready.includes(i)) {
+      const decision = gate(i);
+      if (decision) complete(i, options.skipResult(tasks[i]!, decision), decision.blocked);
+      else insertReady(i);
+    }
+  }
+
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  try {
+    while (results.size < tasks.length) {
+      const stopped = signal.aborted || failFastBy !== null;
+      while (!stopped && ready.length > 0 && inFlight.size < options.maxParallel) {
+        dispatch(ready.shift()!);
+      }
+      if (inFlight.size === 0) {
+        if (!stopped && ready.length > 0) continue;
+        // Nothing runs and nothing can start: close every task still open.
+        const reason: SkipReason = signal.aborted ? CANCELLED_BEFORE_START : failFastBy !== null
+          ? {
+            status: "skipped",
+            message: `fail_fast triggered by task '${failFastBy}'`,
+            blocked: true,
+          }
+          : {
+            status: "skipped",
+            message: "Unreachable: a dependency never finished",
+            blocked: true,
+          };
+        ready.length = 0;
+        for (let i = 0; i < tasks.length; i++) {
+          if (!isDone(i)) complete(i, options.skipResult(tasks[i]!, reason), true);
+        }
+        break;
+      }
+      await new Promise<void>((resolve) => wake = resolve);
+      wake = undefined;
+    }
+    await Promise.all(inFlight.values());
+    await Promise.all(writes);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  const ordered = new Map<string, TaskResult>();
+  for (const task of tasks) ordered.set(task.id, results.get(task.id)!);
+  return { results: ordered, failFastBy };
+}

@@ -1,0 +1,113 @@
+/**
+ * `run_summary.md`: the run at a glance for humans (seed-behaviour §5), plus the critical
+ * path: the chain of dependent tasks whose durations add up to the longest time, i.e. what to
+ * speed up to make the run faster.
+ *
+ * @module
+ */
+import { depths } from "../dag/graph.ts";
+import type { TaskIR } from "../plan/ir.ts";
+import type { RunManifest } from "./artifacts.ts";
+import type { TaskResult } from "./result.ts";
+
+/** The duration-weighted longest dependency chain, first task first, and its total seconds. */
+export function criticalPath(
+  tasks: readonly TaskIR[],
+  results: Readonly<Record<string, TaskResult>>,
+): { path: string[]; seconds: number } {
+  const depth = depths(tasks);
+  const order = [...tasks].sort((a, b) => depth.get(a.id)! - depth.get(b.id)!);
+  const best = new Map<string, { total: number; prev: string | null }>();
+  for (const task of order) {
+    const own = results[task.id]?.duration_sec ?? 0;
+    let prev: string | null = null;
+    let base = 0;
+    for (const dep of task.depends_on) {
+      const entry = best.get(dep);
+      if (entry && entry.total > base) {
+        base = entry.total;
+        prev = dep;
+      }
+    }
+    best.set(task.id, { total: base + own, prev });
+  }
+  let end: string | null = null;
+  let top = -1;
+  for (const [id, entry] of best) {
+    if (entry.total > top) {
+      top = entry.total;
+      end = id;
+    }
+  }
+  const path: string[] = [];
+  for (let at = end; at !== null; at = best.get(at)!.prev) path.unshift(at);
+  return { path, seconds: Math.round(Math.max(0, top) * 1000) / 1000 };
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** Renders run_summary.md. */
+export function renderSummary(manifest: RunManifest, tasks: readonly TaskIR[]): string {
+  const results = Object.values(manifest.task_results);
+  const count = (status: string) => results.filter((r) => r.status === status).length;
+  const wall = (Date.parse(manifest.finished_at) - Date.parse(manifest.started_at)) / 1000;
+  const status = manifest.interrupted ? "INTERRUPTED" : manifest.success ? "SUCCESS" : "FAILED";
+  const lines = [
+    `# Run Summary: ${manifest.plan_name}`,
+    "",
+    "| Field | Value |",
+    "| --- | --- |",
+    `| Run ID | ${manifest.run_id} |`,
+    `| Status | ${status} |`,
+    `| Duration | ${wall.toFixed(1)}s |`,
+    `| Started | ${manifest.started_at} |`,
+    `| Tasks | ${count("success")} ok, ${count("soft_failed")} soft-failed, ${
+      count("failed")
+    } failed, ${count("skipped")} skipped, ${count("cancelled")} cancelled |`,
+    `| Cost | ${manifest.total_cost_usd === null ? "n/a" : `$${manifest.total_cost_usd}`} |`,
+    `| Tokens | ${manifest.total_tokens ?? "n/a"} |`,
+    `| Parallelism | ${
+      manifest.parallelism_savings_pct === null
+        ? "n/a"
+        : `${manifest.parallelism_savings_pct}% saved`
+    } |`,
+    `| Profile | ${manifest.execution_profile} |`,
+  ];
+  if (manifest.resumed_from) lines.push(`| Resumed from | ${manifest.resumed_from} |`);
+  lines.push("", "## Tasks", "", "| Task | Status | Duration | Cost | Tokens | Engine |");
+  lines.push("| --- | --- | --- | --- | --- | --- |");
+  for (const task of tasks) {
+    const r = manifest.task_results[task.id];
+    if (!r) continue;
+    lines.push(
+      `| ${cell(task.id)} | ${r.status} | ${r.duration_sec.toFixed(1)}s | n/a | n/a | ${
+        task.engine ?? "shell"
+      } |`,
+    );
+  }
+  const critical = criticalPath(tasks, manifest.task_results);
+  lines.push("", "## Critical path", "");
+  lines.push(
+    critical.path.length > 0
+      ? `${critical.path.map(cell).join(" → ")} (${critical.seconds.toFixed(1)}s)`
+      : "(no task ran)",
+  );
+  const depth = depths(tasks);
+  const waves = new Map<number, string[]>();
+  for (const task of tasks) {
+    const d = depth.get(task.id) ?? 0;
+    waves.set(d, [...(waves.get(d) ?? []), task.id]);
+  }
+  lines.push("", "## Timeline", "");
+  for (const [wave, ids] of [...waves].sort((a, b) => a[0] - b[0])) {
+    lines.push(`- Wave ${wave + 1}: ${ids.map(cell).join(", ")}`);
+  }
+  const failures = results.filter((r) => r.status === "failed");
+  if (failures.length > 0) {
+    lines.push("", "## Failures", "");
+    for (const r of failures) lines.push(`- ${cell(r.task_id)}: ${cell(r.message)}`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,83 @@
+/**
+ * Template variables at dispatch time: what `{{ name }}` means in a task's command,
+ * pre_command, verify_command and `when:`. Upstream variables come only from the task's direct
+ * dependencies; `--set` values override everything.
+ *
+ * @module
+ */
+import type { PlanIR, TaskIR } from "../plan/ir.ts";
+import { classifyVar } from "../plan/template.ts";
+import type { TaskResult } from "./result.ts";
+
+/** Values shared by every task of a run. */
+export interface RunVars {
+  /** The plan. */
+  plan: PlanIR;
+  /** `--set KEY=VALUE` values. */
+  set: Readonly<Record<string, string>>;
+}
+
+function upstreamField(result: TaskResult, field: string): string | undefined {
+  switch (field) {
+    case "status":
+      return result.status;
+    case "exit_code":
+      return result.exit_code === null ? "" : String(result.exit_code);
+    case "stdout_tail":
+      return result.stdout_tail;
+    case "log":
+      return result.log_path ?? "";
+    case "duration":
+      return result.duration_sec.toFixed(1);
+    case "summary":
+      return result.structured_context.summary ?? "(no summary)";
+    case "result_text":
+      return result.structured_context.result_text ?? "(none)";
+    case "files_changed":
+    case "decisions":
+    case "errors":
+    case "warnings": {
+      const list = result.structured_context[field];
+      return list.length > 0 ? list.join("\n") : "(none)";
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A lookup function for one task's templates.
+ *
+ * @param task the task being dispatched
+ * @param vars plan and `--set` values
+ * @param results finished results by id (only direct dependencies are visible)
+ */
+export function taskLookup(
+  task: TaskIR,
+  vars: RunVars,
+  results: ReadonlyMap<string, TaskResult>,
+): (name: string) => string | undefined {
+  const deps = new Set(task.depends_on);
+  const setNames = new Set(Object.keys(vars.set));
+  return (name) => {
+    const v = classifyVar(name, deps, setNames);
+    switch (v.kind) {
+      case "set":
+        return vars.set[v.name];
+      case "global":
+        if (v.name === "plan_name") return vars.plan.name;
+        if (v.name === "task_id") return task.id;
+        if (v.name === "goal") return vars.plan.goal;
+        if (v.name === "workspace_root") return vars.plan.workspace_root ?? "";
+        return undefined;
+      case "matrix":
+        return task.matrix_values?.[v.key];
+      case "upstream": {
+        const result = results.get(v.task);
+        return result ? upstreamField(result, v.field) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+}
