@@ -1,12 +1,46 @@
 /**
- * Maestro: run AI execution plans. This module is the library face: load a plan (YAML or
- * TypeScript) into the IR, and the types that describe it.
+ * Maestro: run AI execution plans. This module is the library face: write a plan in
+ * TypeScript with {@linkcode plan}, load a plan (YAML or TypeScript) into the IR, and the types
+ * that describe both.
+ *
+ * ```ts
+ * import { plan } from "jsr:@maestro/core";
+ *
+ * export default plan({ name: "demo", maxParallel: 2 })
+ *   .task("build", { command: "make" })
+ *   .task("test", { dependsOn: ["build"], command: "make test" });
+ * ```
  *
  * @module
  */
+export { plan, PlanBuilder } from "./lib/plan/builder.ts";
+export type {
+  CallSite,
+  DefaultsOptions,
+  EngineDefaultsOptions,
+  ImportOptions,
+  PlanOptions,
+  PlanSites,
+  TaskOptions,
+  TaskRef,
+} from "./lib/plan/builder.ts";
+export type { CamelCase, CamelKeys } from "./lib/plan/camel.ts";
+export type {
+  AuthoredCircuitBreaker,
+  AuthoredDefaults,
+  AuthoredEngineDefaults,
+  AuthoredEngineName,
+  AuthoredImport,
+  AuthoredJudge,
+  AuthoredPlan,
+  AuthoredTask,
+} from "./lib/plan/authored_types.ts";
 export { loadPlan } from "./lib/plan/load.ts";
 export type { LoadOutcome, LoadPlanOptions } from "./lib/plan/load.ts";
 export type { LoadedPlan, PlanIR, PromptSource, TaskIR, TaskKind } from "./lib/plan/ir.ts";
 export { withoutProvenance } from "./lib/plan/ir.ts";
+export { ENGINE_NAMES, type EngineName } from "./lib/plan/schema.ts";
+export type { WhenExpr } from "./lib/plan/when.ts";
 export type { PlanIssue, SourceLocation } from "./lib/errors.ts";
 export { MaestroError, PlanError } from "./lib/errors.ts";
+export { type RunManifest, runPlan, type RunPlanOptions } from "./lib/run/run_plan.ts";

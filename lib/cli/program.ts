@@ -56,11 +56,81 @@ function program(version: string, setCode: (code: number) => void) {
       setCode(await graphCommand(plan, options));
     });
 
+  root.command("convert")
+    .description("rewrite a plan as YAML or TypeScript (lossless: the same IR)")
+    .argument("<plan>", "plan file (.yaml, .yml or .ts)")
+    .addOption(
+      new Option("--to <format>", "format to write").choices(["yaml", "ts"] as const)
+        .makeOptionMandatory(),
+    )
+    .option("-o, --output <file>", "write to FILE (atomically) instead of stdout")
+    .action(async (plan, options) => {
+      const { convertCommand } = await import("./convert_command.ts");
+      setCode(await convertCommand(plan, options));
+    });
+
   root.command("schema")
     .description("print the JSON Schema of the plan format (for editors)")
     .action(async () => {
       const { schemaCommand } = await import("./plan_commands.ts");
       setCode(await schemaCommand());
+    });
+
+  // --- run (owned by the runtime) ---
+  root.command("run")
+    .description("run one or more plans")
+    .argument("<plans...>", "plan files (.yaml, .yml or .ts)")
+    .option("--dry-run", "print each task's resolved command, env keys and workdir; run nothing")
+    .option("--max-parallel <n>", "how many tasks may run at once (overrides the plan)")
+    .option(
+      "--only <ids>",
+      "run only these tasks and their dependencies (comma-separated, repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--skip <ids>",
+      "do not run these tasks (comma-separated, repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--tags <tags>",
+      "run only tasks with one of these tags, plus their dependencies",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--skip-tags <tags>",
+      "do not run tasks with one of these tags",
+      collect,
+      [] as string[],
+    )
+    .option("--set <KEY=VALUE>", "template variable (repeatable)", collect, [] as string[])
+    .option("--run-dir <dir>", "folder where run directories are created (overrides the plan)")
+    .addOption(
+      new Option("--output <format>", "terminal output").choices(["text", "jsonl", "live"] as const)
+        .default("text" as const),
+    )
+    .option("-v, --verbose", "text output: also print every output line of every task")
+    .option("--auto-approve", "approve every task that requires approval")
+    .option("--mask-secrets", "mask values of env vars whose names look secret")
+    .option("--parallel", "run several plans at the same time")
+    .option("--resume <run-dir>", "re-run what did not succeed in an earlier run")
+    .option("--resume-last", "resume the latest run of the plan")
+    .action(async (plans, options) => {
+      const { runCommand } = await import("./run_command.ts");
+      setCode(await runCommand(plans, options));
+    });
+
+  // --- verify (owned by the runtime) ---
+  root.command("verify")
+    .description("check a run's tamper-evident event log and artifact hashes")
+    .argument("<run-dir>", "a run directory")
+    .option("--json", "print one JSON document")
+    .action(async (runDir, options) => {
+      const { verifyCommand } = await import("./verify_command.ts");
+      setCode(await verifyCommand(runDir, options));
     });
 
   return root;

@@ -1,0 +1,145 @@
+/**
+ * Writes authored plan data (snake_case, as YAML holds it) as a TypeScript plan module that
+ * uses the builder: `plan({...}).task("id", {...})`. Keys become camelCase exactly where the
+ * builder expects them (plan, `defaults` and its engine blocks, tasks); every value is written
+ * as it is, so evaluating the module gives back the same data.
+ *
+ * @module
+ */
+import { camelCase } from "./camel.ts";
+
+/** Where the builder is imported from in generated modules. */
+export const CORE_SPECIFIER = "jsr:@maestro/core";
+
+const LINE_WIDTH = 100;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** Control characters other than newline: text holding them stays a JSON-style string. */
+// deno-lint-ignore no-control-regex
+const OTHER_CONTROL = /[\r\u0000-\u0009\u000b-\u001f\u2028\u2029]/;
+
+type Data = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Data {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function key(name: string): string {
+  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
+}
+
+function scalar(value: unknown): string {
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "NaN";
+    if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
+    return Object.is(value, -0) ? "-0" : String(value);
+  }
+  if (value === undefined) return "undefined";
+  // multi-line text reads best as a template literal (CR would be normalised away in one)
+  if (
+    typeof value === "string" && value.includes("\n") &&
+    !OTHER_CONTROL.test(value)
+  ) {
+    return `\`${value.replace(/[\\`]|\$\{/g, (m) => `\\${m}`)}\``;
+  }
+  return JSON.stringify(value);
+}
+
+/** A value as a TS expression; inline when it fits the line, one entry per line otherwise. */
+function literal(value: unknown, indent: string, room: number): string {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => literal(v, `${indent}  `, Infinity));
+    const inline = `[${items.join(", ")}]`;
+    if (!inline.includes("\n") && inline.length <= room) return inline;
+    const inner = `${indent}  `;
+    const lines = value.map((v) => `${inner}${literal(v, inner, LINE_WIDTH - inner.length - 1)},`);
+    return `[\n${lines.join("\n")}\n${indent}]`;
+  }
+  if (isRecord(value)) return object(Object.entries(value), indent, room);
+  return scalar(value);
+}
+
+function object(entries: ReadonlyArray<[string, unknown]>, indent: string, room: number): string {
+  const present = entries.filter(([, v]) => v !== undefined);
+  if (present.length === 0) return "{}";
+  const parts = present.map(([k, v]) => `${key(k)}: ${literal(v, `${indent}  `, Infinity)}`);
+  const inline = `{ ${parts.join(", ")} }`;
+  if (!inline.includes("\n") && inline.length <= room) return inline;
+  const inner = `${indent}  `;
+  const lines = present.map(([k, v]) => {
+    const head = `${inner}${key(k)}: `;
+    return `${head}${literal(v, inner, LINE_WIDTH - head.length - 1)},`;
+  });
+  return `{\n${lines.join("\n")}\n${indent}}`;
+}
+
+function camelEntries(data: Data): Array<[string, unknown]> {
+  return Object.entries(data).map(([k, v]) => [camelCase(k), v]);
+}
+
+function defaultsEntries(defaults: Data): Array<[string, unknown]> {
+  return Object.entries(defaults).map(([k, v]) => [
+    camelCase(k),
+    // per-engine blocks are the one nested level the builder reads in camelCase
+    k !== "env" && isRecord(v) ? Object.fromEntries(camelEntries(v)) : v,
+  ]);
+}
+
+/** Ids that tasks name before the task that has them: they need `.declare(...)`. */
+function forwardReferences(tasks: readonly Data[], prefixes: readonly string[]): string[] {
+  const known = new Set<string>();
+  const later: string[] = [];
+  for (const task of tasks) {
+    const refs = [task.depends_on, task.context_from].flatMap((list) =>
+      Array.isArray(list) ? list.filter((r): r is string => typeof r === "string") : []
+    );
+    for (const ref of refs) {
+      const imported = prefixes.some((p) => ref.startsWith(`${p}/`));
+      if (ref !== "*" && !imported && !known.has(ref) && !later.includes(ref)) later.push(ref);
+    }
+    known.add(String(task.id));
+  }
+  return later;
+}
+
+/**
+ * The TypeScript plan module for authored plan data.
+ *
+ * @param data the plan as authored (snake_case keys), already validated
+ * @param source where it came from, named in the header comment
+ * @returns the module's source text
+ */
+export function authoredToTypeScript(data: Readonly<Data>, source?: string): string {
+  const { tasks, defaults, ...rest } = data;
+  const taskList = Array.isArray(tasks) ? tasks.filter(isRecord) : [];
+  const planEntries = camelEntries(rest);
+  if (defaults !== undefined) {
+    // keep the author's key order: defaults goes back where it was
+    const at = Object.keys(data).filter((k) => k !== "tasks").indexOf("defaults");
+    const value = isRecord(defaults) ? Object.fromEntries(defaultsEntries(defaults)) : defaults;
+    planEntries.splice(at, 0, ["defaults", value]);
+  }
+  const prefixes = Array.isArray(rest.imports)
+    ? rest.imports.filter(isRecord).map((i) => String(i.prefix))
+    : [];
+
+  const lines: string[] = [];
+  if (source) lines.push(`// Converted from ${source} by \`maestro convert\`.`);
+  lines.push(`import { plan } from "${CORE_SPECIFIER}";`, "");
+  lines.push(`export default plan(${object(planEntries, "", LINE_WIDTH - 20)})`);
+  const later = forwardReferences(taskList, prefixes);
+  if (later.length > 0) {
+    lines.push(`  .declare(${later.map((id) => JSON.stringify(id)).join(", ")})`);
+  }
+  for (const task of taskList) {
+    const { id, ...options } = task;
+    const head = `  .task(${JSON.stringify(id)}`;
+    const entries = camelEntries(options);
+    lines.push(
+      entries.length === 0
+        ? `${head})`
+        : `${head}, ${object(entries, "  ", LINE_WIDTH - head.length - 3)})`,
+    );
+  }
+  lines[lines.length - 1] += ";";
+  return `${lines.join("\n")}\n`;
+}
