@@ -1,140 +1,251 @@
 /**
- * The command-line program: argument parsing with commander, one small action per command.
- * Actions return an exit code; nothing here calls Deno.exit, so tests can drive `main`.
+ * The command-line program: the commands, their arguments and options (declared for the small
+ * parser in args.ts), and one small action per command, loaded on demand. Actions return an
+ * exit code; nothing here calls Deno.exit, so tests can drive `main`.
  *
  * @module
  */
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { EXIT, MaestroError, PlanError } from "../errors.ts";
+import { type CommandSpec, type OptionSpec, parseCommandLine, UsageError } from "./args.ts";
 import { issueLines } from "./output.ts";
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+const DESCRIPTION = "Run AI execution plans: DAGs of shell commands and coding-agent calls";
 
-/** Builds the program; `setCode` receives each action's exit code. */
-function program(version: string, setCode: (code: number) => void) {
-  const root = new Command("maestro")
-    .description("Run AI execution plans: DAGs of shell commands and coding-agent calls")
-    .version(`maestro ${version}`, "-V, --version")
-    .option("--debug", "show stack traces for internal errors")
-    .showHelpAfterError("(run `maestro --help` for usage)")
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)) });
+const PLAN_ARG = { name: "plan", required: true, description: "plan file (.yaml, .yml or .ts)" };
+const STRICT: OptionSpec = {
+  name: "strict",
+  type: "boolean",
+  description: "treat unknown keys as errors",
+};
+const SET: OptionSpec = {
+  name: "set",
+  type: "list",
+  value: "KEY=VALUE",
+  description: "template variable (repeatable)",
+};
+const JSON_OUTPUT: OptionSpec = {
+  name: "json",
+  type: "boolean",
+  description: "print one JSON document",
+};
 
-  root.command("validate")
-    .description("check a plan (YAML or TS) and print a summary or every problem found")
-    .argument("<plan>", "plan file (.yaml, .yml or .ts)")
-    .option("--json", "print one JSON document {valid, errors, warnings}")
-    .option("--strict", "treat unknown keys as errors")
-    .option("--set <KEY=VALUE>", "template variable (repeatable)", collect, [] as string[])
-    .action(async (plan, options) => {
-      const { validateCommand } = await import("./plan_commands.ts");
-      setCode(await validateCommand(plan, options));
-    });
-
-  root.command("ir")
-    .description("print the lowered plan (the IR the runtime executes) as JSON")
-    .argument("<plan>", "plan file")
-    .option("--no-origin", "leave out each task's origin (file, line, column)")
-    .option("--strict", "treat unknown keys as errors")
-    .option("--set <KEY=VALUE>", "template variable (repeatable)", collect, [] as string[])
-    .action(async (plan, options) => {
-      const { irCommand } = await import("./plan_commands.ts");
-      setCode(await irCommand(plan, options));
-    });
-
-  root.command("graph")
-    .description("print the task graph")
-    .argument("<plan>", "plan file")
-    .addOption(
-      new Option("--format <format>", "output format").choices(["mermaid", "dot", "json"] as const)
-        .default("mermaid" as const),
-    )
-    .action(async (plan, options) => {
-      const { graphCommand } = await import("./plan_commands.ts");
-      setCode(await graphCommand(plan, options));
-    });
-
-  root.command("convert")
-    .description("rewrite a plan as YAML or TypeScript (lossless: the same IR)")
-    .argument("<plan>", "plan file (.yaml, .yml or .ts)")
-    .addOption(
-      new Option("--to <format>", "format to write").choices(["yaml", "ts"] as const)
-        .makeOptionMandatory(),
-    )
-    .option("-o, --output <file>", "write to FILE (atomically) instead of stdout")
-    .action(async (plan, options) => {
-      const { convertCommand } = await import("./convert_command.ts");
-      setCode(await convertCommand(plan, options));
-    });
-
-  root.command("schema")
-    .description("print the JSON Schema of the plan format (for editors)")
-    .action(async () => {
-      const { schemaCommand } = await import("./plan_commands.ts");
-      setCode(await schemaCommand());
-    });
-
-  // --- run (owned by the runtime) ---
-  root.command("run")
-    .description("run one or more plans")
-    .argument("<plans...>", "plan files (.yaml, .yml or .ts)")
-    .option("--dry-run", "print each task's resolved command, env keys and workdir; run nothing")
-    .option("--max-parallel <n>", "how many tasks may run at once (overrides the plan)")
-    .option(
-      "--only <ids>",
-      "run only these tasks and their dependencies (comma-separated, repeatable)",
-      collect,
-      [] as string[],
-    )
-    .option(
-      "--skip <ids>",
-      "do not run these tasks (comma-separated, repeatable)",
-      collect,
-      [] as string[],
-    )
-    .option(
-      "--tags <tags>",
-      "run only tasks with one of these tags, plus their dependencies",
-      collect,
-      [] as string[],
-    )
-    .option(
-      "--skip-tags <tags>",
-      "do not run tasks with one of these tags",
-      collect,
-      [] as string[],
-    )
-    .option("--set <KEY=VALUE>", "template variable (repeatable)", collect, [] as string[])
-    .option("--run-dir <dir>", "folder where run directories are created (overrides the plan)")
-    .addOption(
-      new Option("--output <format>", "terminal output").choices(["text", "jsonl", "live"] as const)
-        .default("text" as const),
-    )
-    .option("-v, --verbose", "text output: also print every output line of every task")
-    .option("--auto-approve", "approve every task that requires approval")
-    .option("--mask-secrets", "mask values of env vars whose names look secret")
-    .option("--parallel", "run several plans at the same time")
-    .option("--resume <run-dir>", "re-run what did not succeed in an earlier run")
-    .option("--resume-last", "resume the latest run of the plan")
-    .action(async (plans, options) => {
+/** Every command of `maestro`, in the order help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "run",
+    description: "run one or more plans",
+    args: [{
+      name: "plans",
+      required: true,
+      variadic: true,
+      description: "plan files (.yaml, .yml or .ts)",
+    }],
+    options: [
+      {
+        name: "dry-run",
+        type: "boolean",
+        description: "print each task's resolved command, env keys and workdir; run nothing",
+      },
+      {
+        name: "max-parallel",
+        type: "string",
+        value: "n",
+        description: "how many tasks may run at once (overrides the plan)",
+      },
+      {
+        name: "only",
+        type: "list",
+        value: "ids",
+        description: "run only these tasks and their dependencies (comma-separated, repeatable)",
+      },
+      {
+        name: "skip",
+        type: "list",
+        value: "ids",
+        description: "do not run these tasks (comma-separated, repeatable)",
+      },
+      {
+        name: "tags",
+        type: "list",
+        value: "tags",
+        description: "run only tasks with one of these tags, plus their dependencies",
+      },
+      {
+        name: "skip-tags",
+        type: "list",
+        value: "tags",
+        description: "do not run tasks with one of these tags",
+      },
+      SET,
+      {
+        name: "run-dir",
+        type: "string",
+        value: "dir",
+        description: "folder where run directories are created (overrides the plan)",
+      },
+      {
+        name: "output",
+        type: "string",
+        value: "format",
+        choices: ["text", "jsonl", "live"],
+        description: "terminal output [default: live on a terminal, text otherwise]",
+      },
+      {
+        name: "verbose",
+        short: "v",
+        type: "boolean",
+        description: "text output: also print every output line of every task",
+      },
+      {
+        name: "auto-approve",
+        type: "boolean",
+        description: "approve every task that requires approval",
+      },
+      {
+        name: "mask-secrets",
+        type: "boolean",
+        description: "mask values of env vars whose names look secret",
+      },
+      { name: "parallel", type: "boolean", description: "run several plans at the same time" },
+      {
+        name: "resume",
+        type: "string",
+        value: "run-dir",
+        description: "re-run what did not succeed in an earlier run",
+      },
+      { name: "resume-last", type: "boolean", description: "resume the latest run of the plan" },
+    ],
+    async action(plans, o) {
       const { runCommand } = await import("./run_command.ts");
-      setCode(await runCommand(plans, options));
-    });
-
-  // --- verify (owned by the runtime) ---
-  root.command("verify")
-    .description("check a run's tamper-evident event log and artifact hashes")
-    .argument("<run-dir>", "a run directory")
-    .option("--json", "print one JSON document")
-    .action(async (runDir, options) => {
+      const output = o.string("output") as "text" | "jsonl" | "live" | undefined;
+      return await runCommand(plans, {
+        dryRun: o.flag("dry-run"),
+        maxParallel: o.string("max-parallel"),
+        only: o.list("only"),
+        skip: o.list("skip"),
+        tags: o.list("tags"),
+        skipTags: o.list("skip-tags"),
+        set: o.list("set"),
+        runDir: o.string("run-dir"),
+        ...(output ? { output } : {}),
+        verbose: o.flag("verbose"),
+        autoApprove: o.flag("auto-approve"),
+        maskSecrets: o.flag("mask-secrets"),
+        parallel: o.flag("parallel"),
+        resume: o.string("resume"),
+        resumeLast: o.flag("resume-last"),
+      });
+    },
+  },
+  {
+    name: "validate",
+    description: "check a plan and print a summary or every problem found",
+    args: [PLAN_ARG],
+    options: [
+      { ...JSON_OUTPUT, description: "print one JSON document {valid, errors, warnings}" },
+      STRICT,
+      SET,
+    ],
+    async action([plan], o) {
+      const { validateCommand } = await import("./plan_commands.ts");
+      return await validateCommand(plan!, {
+        json: o.flag("json"),
+        strict: o.flag("strict"),
+        set: o.list("set"),
+      });
+    },
+  },
+  {
+    name: "verify",
+    description: "check a run's tamper-evident event log and artifact hashes",
+    args: [{ name: "run-dir", required: true, description: "a run directory" }],
+    options: [JSON_OUTPUT],
+    async action([runDir], o) {
       const { verifyCommand } = await import("./verify_command.ts");
-      setCode(await verifyCommand(runDir, options));
-    });
-
-  return root;
-}
+      return await verifyCommand(runDir!, { json: o.flag("json") });
+    },
+  },
+  {
+    name: "ir",
+    description: "print the lowered plan (the IR the runtime executes) as JSON",
+    args: [PLAN_ARG],
+    options: [
+      {
+        name: "origin",
+        type: "boolean",
+        negatable: true,
+        default: true,
+        description: "include each task's origin (file, line, column); --no-origin leaves it out",
+      },
+      STRICT,
+      SET,
+    ],
+    async action([plan], o) {
+      const { irCommand } = await import("./plan_commands.ts");
+      return await irCommand(plan!, {
+        origin: o.flag("origin"),
+        strict: o.flag("strict"),
+        set: o.list("set"),
+      });
+    },
+  },
+  {
+    name: "graph",
+    description: "print the task graph",
+    args: [PLAN_ARG],
+    options: [{
+      name: "format",
+      type: "string",
+      value: "format",
+      choices: ["mermaid", "dot", "json"],
+      default: "mermaid",
+      description: "output format",
+    }],
+    async action([plan], o) {
+      const { graphCommand } = await import("./plan_commands.ts");
+      const format = o.string("format") as "mermaid" | "dot" | "json";
+      return await graphCommand(plan!, { format });
+    },
+  },
+  {
+    name: "convert",
+    description: "rewrite a plan as YAML or TypeScript (lossless: the same IR)",
+    args: [PLAN_ARG],
+    options: [
+      {
+        name: "to",
+        type: "string",
+        value: "format",
+        choices: ["yaml", "ts"],
+        description: "format to write (required)",
+      },
+      {
+        name: "output",
+        short: "o",
+        type: "string",
+        value: "file",
+        description: "write to FILE (atomically) instead of stdout",
+      },
+    ],
+    async action([plan], o) {
+      const to = o.string("to") as "yaml" | "ts" | undefined;
+      if (!to) throw new UsageError("convert: option '--to <format>' is required (yaml or ts)");
+      const { convertCommand } = await import("./convert_command.ts");
+      const output = o.string("output");
+      return await convertCommand(plan!, { to, ...(output ? { output } : {}) });
+    },
+  },
+  {
+    name: "schema",
+    description: "print the JSON Schema of the plan format (for editors)",
+    args: [],
+    options: [],
+    async action() {
+      const { schemaCommand } = await import("./plan_commands.ts");
+      return await schemaCommand();
+    },
+  },
+];
 
 /**
  * Runs the CLI with the given arguments.
@@ -144,17 +255,22 @@ function program(version: string, setCode: (code: number) => void) {
  * @returns the process exit code
  */
 export async function main(args: string[], version: string): Promise<number> {
-  let code: number = EXIT.ok;
   const debug = args.includes("--debug");
   try {
-    await program(version, (c) => code = c).parseAsync(args, { from: "user" });
-    return code;
+    if (args.includes("--version") || args.includes("-V")) {
+      console.log(`maestro ${version}`);
+      return EXIT.ok;
+    }
+    const invocation = parseCommandLine(args, "maestro", DESCRIPTION, COMMANDS);
+    if (invocation.kind === "help") {
+      console.log(invocation.text);
+      return EXIT.ok;
+    }
+    return await invocation.command.action(invocation.args, invocation.options);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
-        return EXIT.ok;
-      }
-      if (error.code === "commander.help") return EXIT.ok;
+    if (error instanceof UsageError) {
+      console.error(`maestro: ${error.message}`);
+      console.error("  hint: run `maestro --help` for usage");
       return EXIT.invalid;
     }
     if (error instanceof PlanError) {
