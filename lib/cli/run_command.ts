@@ -4,6 +4,9 @@
  * run gracefully (running process groups get TERM, then KILL); a second one kills every process
  * group at once and exits 130.
  *
+ * Output: `--output live` (the default when stdout is a terminal and no `--output` was given)
+ * draws the live view (lib/term/live.ts); on a pipe it falls back to `text`.
+ *
  * @module
  */
 import { EXIT, MaestroError } from "../errors.ts";
@@ -12,12 +15,13 @@ import { loadPlan } from "../plan/load.ts";
 import type { EventSubscriber } from "../run/events.ts";
 import { killGroup } from "../run/process.ts";
 import { jsonlReporter, textReporter } from "../run/reporter.ts";
+import { createLiveView } from "../term/live.ts";
 import { findLastRun } from "../run/resume.ts";
 import { type RunManifest, runPlan } from "../run/run_plan.ts";
 import { issueLines } from "./output.ts";
 import { parseSetValues } from "./plan_commands.ts";
 
-/** Options of `maestro run` as commander parses them. */
+/** Options of `maestro run`, as the command line gives them. */
 export interface RunCommandOptions {
   dryRun?: boolean;
   maxParallel?: string;
@@ -65,24 +69,45 @@ function ttyApprover(): ((task: TaskIR) => Promise<boolean>) | undefined {
   };
 }
 
-function reporter(options: RunCommandOptions): EventSubscriber {
-  if (options.output === "jsonl") return jsonlReporter();
-  // TODO(live): a redrawn table on a TTY; until then `live` prints the text view.
-  return textReporter(undefined, options.verbose === true);
+/** The terminal view chosen by the options: what it subscribes, and how it is told things. */
+interface View {
+  subscriber: EventSubscriber;
+  /** A message for the user (printed above a live frame, else on stderr). */
+  notice: (text: string) => void;
+  /** Leaves the terminal as it found it. */
+  stop: () => void;
+}
+
+/**
+ * `jsonl`, `text`, or `live`. Live needs a terminal on stdout (plain text otherwise) and is the
+ * default there; `-v` (every output line) asks for the scrolling text view.
+ */
+function view(options: RunCommandOptions): View {
+  const notice = (text: string) => console.error(text);
+  if (options.output === "jsonl") return { subscriber: jsonlReporter(), notice, stop: () => {} };
+  const wantsLive = options.output === "live" ||
+    (options.output === undefined && options.verbose !== true);
+  if (wantsLive && Deno.stdout.isTerminal()) return createLiveView();
+  return { subscriber: textReporter(undefined, options.verbose === true), notice, stop: () => {} };
 }
 
 /** Wires SIGINT/SIGTERM to the controller; returns a function that removes the listeners. */
-function handleSignals(controller: AbortController, groups: Set<number>): () => void {
+function handleSignals(
+  controller: AbortController,
+  groups: Set<number>,
+  output: View,
+): () => void {
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   let count = 0;
   const handler = () => {
     count++;
     if (count === 1) {
-      console.error("maestro: cancelling (send the signal again to kill at once)");
+      output.notice("maestro: cancelling (send the signal again to kill at once)");
       controller.abort();
       return;
     }
     for (const pgid of groups) killGroup(pgid, "SIGKILL");
+    output.stop();
     Deno.exit(EXIT.interrupted);
   };
   for (const signal of signals) Deno.addSignalListener(signal, handler);
@@ -122,8 +147,8 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
 
   const controller = new AbortController();
   const groups = new Set<number>();
-  const removeSignals = handleSignals(controller, groups);
-  const view = reporter(options);
+  const output = view(options);
+  const removeSignals = handleSignals(controller, groups, output);
   const trackGroups: EventSubscriber = ({ event }) => {
     if (event.event === "task_attempt") groups.add(event.pgid);
   };
@@ -154,7 +179,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       resumeFrom,
       onEvent: (record) => {
         trackGroups(record);
-        view(record);
+        output.subscriber(record);
       },
     });
     return exitCodeOf(manifest);
@@ -167,6 +192,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     if (codes.includes(EXIT.interrupted)) return EXIT.interrupted;
     return codes.some((c) => c !== EXIT.ok) ? EXIT.failed : EXIT.ok;
   } finally {
+    output.stop();
     removeSignals();
   }
 }

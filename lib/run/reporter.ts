@@ -2,7 +2,7 @@
  * Terminal views of a run, built only from events: `text` (one plain line per state change,
  * suitable for logs and pipes) and `jsonl` (every event as one JSON line: the hash-chained lines
  * exactly as written to events.jsonl, plus the unlogged `task_output` / `dry_run_task` events
- * without chain fields). A `live` view (redrawn table on a TTY) is a TODO.
+ * without chain fields). The `live` view is lib/term/live.ts; it reuses {@linkcode textLine}.
  *
  * @module
  */

@@ -2,6 +2,8 @@
  * `runPlan`: the library entry point of the runtime. It wires the parts together: selection,
  * secret masking, the run directory, the event bus and its hash-chained log, resume, the
  * scheduler, the task pipeline, and the closing artifacts (manifest, summary, run_complete).
+ * `group:` tasks are flattened first (groups.ts): their sub-plans run inside this run, under
+ * namespaced ids.
  *
  * @module
  */
@@ -27,7 +29,9 @@ import { EventBus, EventLog, type EventSubscriber, maskDeep } from "./events.ts"
 import { isoMicros, makeResult, nowMicros, type TaskResult } from "./result.ts";
 import { readPriorRun, reusableResults, stopOrphans } from "./resume.ts";
 import { schedule, type SkipReason } from "./scheduler.ts";
+import type { GroupOutcome } from "./groups.ts";
 import { excludedTasks, type Selection } from "./selection.ts";
+import { flattenGroups } from "./groups.ts";
 import { renderSummary } from "./summary.ts";
 import { type EngineRegistry, runTask } from "./task.ts";
 import { taskLookup } from "./vars.ts";
@@ -74,13 +78,18 @@ function planOf(plan: PlanIR | LoadedPlan): PlanIR {
   return "ir" in plan && typeof plan.ir === "object" ? (plan as LoadedPlan).ir : plan as PlanIR;
 }
 
-function buildMasker(ir: PlanIR, parentEnv: Record<string, string>, force: boolean): Masker {
+function buildMasker(
+  ir: PlanIR,
+  tasks: readonly TaskIR[],
+  parentEnv: Record<string, string>,
+  force: boolean,
+): Masker {
   const declared = ir.secrets;
   if (!force && Array.isArray(declared) && declared.length === 0) return (text) => text;
   return createMasker(secretValues({
     secrets: declared,
     forceAuto: force,
-    envLayers: [...ir.tasks.map((t) => t.env), parentEnv],
+    envLayers: [...tasks.map((t) => t.env), parentEnv],
   }));
 }
 
@@ -99,7 +108,10 @@ export async function runPlan(
   const ir = planOf(plan);
   const signal = options.signal ?? new AbortController().signal;
   const parentEnv = options.parentEnv ?? Deno.env.toObject();
-  const mask = buildMasker(ir, parentEnv, options.maskSecrets === true);
+  const flat = flattenGroups(ir.tasks);
+  const tasks = flat.tasks;
+  const mask = buildMasker(ir, tasks, parentEnv, options.maskSecrets === true);
+  // selection names top-level tasks; an excluded group passes its reason to its members
   const excluded = excludedTasks(ir.tasks, options);
   const startMicros = nowMicros();
   const started = performance.now();
@@ -120,7 +132,7 @@ export async function runPlan(
     run_id: runId,
     plan: ir.name,
     goal: ir.goal,
-    tasks: ir.tasks.length,
+    tasks: tasks.length,
     max_parallel: maxParallel,
     run_path: runPath,
     resumed_from: prior?.path ?? null,
@@ -130,15 +142,48 @@ export async function runPlan(
     for (const group of stopOrphans(prior)) {
       bus.emit("orphan_stopped", { task_id: group.taskId, pgid: group.pgid, from_run: prior.path });
     }
-    for (const [id, result] of reusableResults(prior)) preset.set(id, result);
+    for (const [id, result] of reusableResults(prior)) {
+      // a group's status is always derived again from its members
+      if (!flat.groups.has(id)) preset.set(id, result);
+    }
   }
   for (const [id, message] of excluded) {
     if (!preset.has(id)) preset.set(id, makeResult({ task_id: id, status: "skipped", message }));
   }
 
   const results = new Map<string, TaskResult>();
-  const whenSources = new Map(ir.tasks.map((task) => [task.id, task.when?.source ?? null]));
-  const lookupFor = (task: TaskIR) => taskLookup(task, vars, results);
+  const whenSources = new Map(tasks.map((task) => [task.id, task.when?.source ?? null]));
+  const lookupFor = (task: TaskIR) => {
+    const inner = flat.inner.get(task.id);
+    if (!inner) return taskLookup(task, vars, results);
+    // Inner tasks were written against their sub-plan's ids: show them their direct
+    // dependencies under those names, and the sub-plan as `plan_name` / `goal`.
+    const view = new Map<string, TaskResult>();
+    for (const dep of inner.task.depends_on) {
+      const result = results.get(inner.prefix + dep);
+      if (result) view.set(dep, result);
+    }
+    const lookup = taskLookup(inner.task, { plan: inner.plan, set: vars.set }, view);
+    return (name: string) => name === "task_id" ? task.id : lookup(name);
+  };
+  const groupStarted = new Map<string, { micros: number; at: number }>();
+  const openGroup = (task: TaskIR, wave: number) => {
+    groupStarted.set(task.id, { micros: nowMicros(), at: performance.now() });
+    if (dryRun) return;
+    bus.emit("task_start", { task_id: task.id, wave, engine: "group", model: null });
+  };
+  const groupResult = (task: TaskIR, outcome: GroupOutcome): TaskResult => {
+    const start = groupStarted.get(task.id);
+    return makeResult({
+      task_id: task.id,
+      status: outcome.status,
+      message: outcome.message,
+      started_at: start ? isoMicros(start.micros) : null,
+      finished_at: start ? isoMicros() : null,
+      duration_sec: start ? Math.round(performance.now() - start.at) / 1000 : 0,
+      command: `group ${task.group?.path ?? ""}`,
+    });
+  };
 
   const execute = async (task: TaskIR, wave: number): Promise<TaskResult> => {
     const render = (text: string) => renderTemplate(text, lookupFor(task));
@@ -232,7 +277,7 @@ export async function runPlan(
 
   const outcome = await schedule({
     // a dry run shows every task: conditions cannot be known without results
-    tasks: dryRun ? ir.tasks.map((task) => ({ ...task, when: undefined })) : ir.tasks,
+    tasks: dryRun ? tasks.map((task) => ({ ...task, when: undefined })) : tasks,
     maxParallel,
     failFast: ir.fail_fast,
     signal,
@@ -243,10 +288,13 @@ export async function runPlan(
     finalize,
     approve,
     whenLookup: (task) => lookupFor(task),
+    groups: flat.groups,
+    openGroup,
+    groupResult,
   });
 
   const manifest = buildManifest({
-    plan: ir,
+    plan: { ...ir, tasks },
     planHash: sha256Hex(canonicalJson(withoutProvenance(ir))),
     runId,
     runPath,
@@ -262,7 +310,7 @@ export async function runPlan(
   let summaryHash: string | null = null;
   if (!dryRun) {
     manifestHash = sha256Hex(writeJsonAtomic(join(runPath, RUN_FILES.manifest), manifest));
-    const summary = renderSummary(manifest, ir.tasks);
+    const summary = renderSummary(manifest, tasks);
     await writeFile(join(runPath, RUN_FILES.summary), summary);
     summaryHash = sha256Hex(summary);
   }

@@ -13,12 +13,19 @@
  * The scheduler does not know how a task runs: `execute` does it (a local process today, a
  * remote worker later), and `finalize` records each final result (artifacts, events).
  *
+ * Groups (`groups`, see groups.ts): a group task is never executed. It opens when its gate
+ * passes, which makes its members eligible (each member also waits for its own dependencies),
+ * and it closes with a result derived from its members once they are all final. A group that
+ * never opens (skipped, preset, cancelled) passes its reason on to every member. Members share
+ * the one `maxParallel` pool and the one fail_fast of the run.
+ *
  * @module
  */
 import { depths } from "../dag/graph.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { evaluateWhen } from "../plan/when.ts";
 import type { TaskStatus } from "./events.ts";
+import { type GroupOutcome, groupOutcome } from "./groups.ts";
 import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
 
 /** Message prefix of a skip caused by a failed dependency (resume relies on it). */
@@ -62,6 +69,12 @@ export interface ScheduleOptions {
   whenLookup: (task: TaskIR, results: ReadonlyMap<string, TaskResult>) => (
     name: string,
   ) => string | undefined;
+  /** Group id → ids of its direct members (all of them in `tasks`). */
+  groups?: ReadonlyMap<string, readonly string[]>;
+  /** Called when a group opens (its members may start). */
+  openGroup?: (task: TaskIR, wave: number) => void;
+  /** Builds a group's final result from the outcome derived from its members. */
+  groupResult?: (task: TaskIR, outcome: GroupOutcome) => TaskResult;
 }
 
 /** What {@linkcode schedule} returns. */
@@ -80,13 +93,30 @@ export interface ScheduleOutcome {
 export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcome> {
   const { tasks, signal } = options;
   const index = new Map(tasks.map((task, i) => [task.id, i]));
-  const wave = depths(tasks);
+  // members[g]: indices of group g's direct members; groupOf[m]: the group of member m
+  const members = new Map<number, number[]>();
+  const groupOf = new Map<number, number>();
+  for (const [id, ids] of options.groups ?? []) {
+    const g = index.get(id);
+    if (g === undefined) continue;
+    const list = ids.map((m) => index.get(m)).filter((m): m is number => m !== undefined);
+    members.set(g, list);
+    for (const m of list) groupOf.set(m, g);
+  }
+  // A member's wave counts from its group's: it cannot start before the group opens.
+  const wave = depths(tasks.map((task, i) => {
+    const g = groupOf.get(i);
+    return g === undefined ? task : { ...task, depends_on: [...task.depends_on, tasks[g]!.id] };
+  }));
   const dependents: number[][] = tasks.map(() => []);
   const remaining = tasks.map((task, i) => {
     const deps = task.depends_on.filter((dep) => index.has(dep));
     for (const dep of deps) dependents[index.get(dep)!]!.push(i);
-    return deps.length;
+    // members also wait for their group to open
+    return deps.length + (groupOf.has(i) ? 1 : 0);
   });
+  const openMembers = new Map([...members].map(([g, list]) => [g, list.length]));
+  const opened = new Set<number>();
   const results = new Map<string, TaskResult>();
   const blocked = new Set<string>();
   const writes: Promise<void>[] = [];
@@ -103,21 +133,71 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     while (work.length > 0) {
       const [i, result, isBlocked] = work.pop()!;
       const task = tasks[i]!;
+      if (isDone(i)) continue;
       results.set(task.id, result);
       if (isBlocked) blocked.add(task.id);
       writes.push(options.finalize(task, result));
       if (result.status === "failed" && options.failFast && failFastBy === null) {
         failFastBy = task.id;
       }
-      for (const d of dependents[i]!) {
-        remaining[d]!--;
-        if (remaining[d] === 0 && !isDone(d)) {
-          const decision = gate(d);
-          if (decision) work.push([d, options.skipResult(tasks[d]!, decision), decision.blocked]);
-          else insertReady(d);
+      if (members.has(i) && !opened.has(i)) {
+        // a group that never opened hands its reason to its members
+        const reason: SkipReason = {
+          status: result.status === "cancelled" ? "cancelled" : "skipped",
+          message: result.message,
+          blocked: isBlocked,
+        };
+        for (const m of members.get(i)!) {
+          if (!isDone(m)) work.push([m, options.skipResult(tasks[m]!, reason), reason.blocked]);
         }
       }
+      const g = groupOf.get(i);
+      if (g !== undefined) {
+        openMembers.set(g, openMembers.get(g)! - 1);
+        if (openMembers.get(g) === 0 && !isDone(g)) work.push(closeGroup(g));
+      }
+      for (const d of dependents[i]!) {
+        remaining[d]!--;
+        if (remaining[d] === 0 && !isDone(d)) release(d, work);
+      }
     }
+  };
+
+  /** A task whose dependencies are all final: skip it, open it (group) or make it ready. */
+  const release = (i: number, work: Array<[number, TaskResult, boolean]>) => {
+    const decision = gate(i);
+    if (decision) work.push([i, options.skipResult(tasks[i]!, decision), decision.blocked]);
+    else if (members.has(i)) openGroup(i, work);
+    else insertReady(i);
+  };
+
+  const openGroup = (g: number, work: Array<[number, TaskResult, boolean]>) => {
+    opened.add(g);
+    options.openGroup?.(tasks[g]!, wave.get(tasks[g]!.id) ?? 0);
+    if (openMembers.get(g) === 0) work.push(closeGroup(g));
+    for (const m of members.get(g)!) {
+      remaining[m]!--;
+      if (remaining[m] === 0 && !isDone(m)) release(m, work);
+    }
+  };
+
+  const closeGroup = (g: number): [number, TaskResult, boolean] => {
+    const outcome = groupOutcome(members.get(g)!.map((m) => {
+      const result = results.get(tasks[m]!.id)!;
+      return {
+        id: tasks[m]!.id,
+        status: result.status,
+        message: result.message,
+        blocked: blocked.has(tasks[m]!.id),
+      };
+    }));
+    const result = options.groupResult?.(tasks[g]!, outcome) ??
+      options.skipResult(tasks[g]!, {
+        status: outcome.status === "cancelled" ? "cancelled" : "skipped",
+        message: outcome.message,
+        blocked: outcome.blocked,
+      });
+    return [g, result, outcome.blocked];
   };
 
   const insertReady = (i: number) => {
@@ -178,10 +258,10 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     if (preset && !isDone(i)) complete(i, preset, false);
   }
   for (let i = 0; i < tasks.length; i++) {
-    if (remaining[i] === 0 && !isDone(i) && !ready.includes(i)) {
-      const decision = gate(i);
-      if (decision) complete(i, options.skipResult(tasks[i]!, decision), decision.blocked);
-      else insertReady(i);
+    if (remaining[i] === 0 && !isDone(i) && !ready.includes(i) && !opened.has(i)) {
+      const work: Array<[number, TaskResult, boolean]> = [];
+      release(i, work);
+      for (const [j, result, isBlocked] of work) complete(j, result, isBlocked);
     }
   }
 
@@ -208,6 +288,12 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
             blocked: true,
           };
         ready.length = 0;
+        // plain tasks first: an open group then closes from its members' results
+        for (let i = 0; i < tasks.length; i++) {
+          if (!isDone(i) && !members.has(i)) {
+            complete(i, options.skipResult(tasks[i]!, reason), true);
+          }
+        }
         for (let i = 0; i < tasks.length; i++) {
           if (!isDone(i)) complete(i, options.skipResult(tasks[i]!, reason), true);
         }

@@ -1,0 +1,368 @@
+/**
+ * More end-to-end tests of `maestro run` through the real CLI: group tasks run as nested DAGs,
+ * several plans (one after the other, or with --parallel), approval without a terminal, and the
+ * second Ctrl-C that kills at once.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Result {
+  status: string;
+  message: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+interface Manifest {
+  success: boolean;
+  task_results: Record<string, Result>;
+  task_graph: Record<string, { depends_on: string[] }>;
+}
+
+function cli(args: string[]): string[] {
+  return ["run", "-A", "--no-prompt", CLI, ...args];
+}
+
+async function maestro(args: string[], cwd: string): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: cli(args),
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Writes the files into a temporary folder, runs `fn` in it, removes it. */
+async function withFiles(
+  files: Record<string, string>,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "maestro-e2e-"));
+  try {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Run directories under `<dir>/.maestro-runs` whose name ends with `_<plan>`. */
+async function runsOf(dir: string, plan: string): Promise<string[]> {
+  const root = join(dir, ".maestro-runs");
+  const names = (await readdir(root)).filter((n) => n.endsWith(`_${plan}`)).sort();
+  return names.map((name) => join(root, name));
+}
+
+async function manifestOf(dir: string, plan: string): Promise<Manifest> {
+  const [path] = await runsOf(dir, plan);
+  assert.ok(path, `no run of ${plan}`);
+  return JSON.parse(await readFile(join(path, "run_manifest.json"), "utf8")) as Manifest;
+}
+
+function statuses(manifest: Manifest): Record<string, string> {
+  return Object.fromEntries(Object.entries(manifest.task_results).map(([k, v]) => [k, v.status]));
+}
+
+const SUB_OK = `name: sub
+tasks:
+  - id: a
+    command: echo inner-a
+  - id: b
+    depends_on: [a]
+    command: echo "b saw {{ a.stdout_tail }} as {{ task_id }}"
+`;
+
+Deno.test("a group task runs its sub-plan as namespaced tasks and its dependents wait for it", async () => {
+  await withFiles({
+    "sub.yaml": SUB_OK,
+    "plan.yaml": `name: parent
+max_parallel: 1
+tasks:
+  - id: prep
+    command: echo prep
+  - id: build
+    depends_on: [prep]
+    group: sub.yaml
+  - id: after
+    depends_on: [build]
+    command: echo "build was {{ build.status }}"
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml"], dir);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const manifest = await manifestOf(dir, "parent");
+    assert.deepEqual(Object.keys(manifest.task_results), [
+      "prep",
+      "build",
+      "build/a",
+      "build/b",
+      "after",
+    ]);
+    assert.deepEqual(new Set(Object.values(statuses(manifest))), new Set(["success"]));
+    assert.deepEqual(manifest.task_graph["build/b"]!.depends_on, ["build/a"]);
+    const r = manifest.task_results;
+    // dependents of the group start only after every inner task finished
+    assert.ok(r["after"]!.started_at! >= r["build/b"]!.finished_at!);
+    assert.ok(r["build/a"]!.started_at! >= r["prep"]!.finished_at!);
+    const [path] = await runsOf(dir, "parent");
+    const files = await readdir(path!);
+    for (const f of ["build__a.log", "build__b.result.json", "build.result.json"]) {
+      assert.ok(files.includes(f), f);
+    }
+    const log = await readFile(join(path!, "build__b.log"), "utf8");
+    assert.match(log, /^b saw inner-a as build\/b$/m, "templates use the sub-plan's names");
+    const events = (await readFile(join(path!, "events.jsonl"), "utf8")).trim().split("\n")
+      .map((l) => JSON.parse(l) as { event: string; task_id?: string });
+    const started = events.filter((e) => e.event === "task_start").map((e) => e.task_id);
+    assert.deepEqual(started, ["prep", "build", "build/a", "build/b", "after"]);
+    assert.equal((await maestro(["verify", path!], dir)).code, 0);
+  });
+});
+
+Deno.test("a failing inner task fails its group, skips the group's dependents and exits 1", async () => {
+  await withFiles({
+    "sub.yaml": `name: sub
+tasks:
+  - id: ok
+    command: "true"
+  - id: bad
+    depends_on: [ok]
+    command: exit 4
+  - id: never
+    depends_on: [bad]
+    command: echo never
+`,
+    "plan.yaml": `name: parent
+fail_fast: false
+tasks:
+  - id: grp
+    group: sub.yaml
+  - id: after
+    depends_on: [grp]
+    command: echo after
+  - id: free
+    command: echo free
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml"], dir);
+    assert.equal(run.code, 1, run.stderr + run.stdout);
+    const manifest = await manifestOf(dir, "parent");
+    assert.deepEqual(statuses(manifest), {
+      grp: "failed",
+      "grp/ok": "success",
+      "grp/bad": "failed",
+      "grp/never": "skipped",
+      after: "skipped",
+      free: "success",
+    });
+    assert.equal(manifest.task_results.grp!.message, "Inner task failed: grp/bad");
+    assert.match(manifest.task_results.after!.message, /dependency failed: grp/);
+  });
+});
+
+Deno.test("a skipped group (failed dependency) skips every inner task without running it", async () => {
+  await withFiles({
+    "sub.yaml": SUB_OK,
+    "plan.yaml": `name: parent
+tasks:
+  - id: first
+    command: exit 1
+  - id: grp
+    depends_on: [first]
+    group: sub.yaml
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml"], dir);
+    assert.equal(run.code, 1);
+    const manifest = await manifestOf(dir, "parent");
+    assert.deepEqual(statuses(manifest), {
+      first: "failed",
+      grp: "skipped",
+      "grp/a": "skipped",
+      "grp/b": "skipped",
+    });
+    const [path] = await runsOf(dir, "parent");
+    assert.ok(!(await readdir(path!)).some((f) => f.startsWith("grp__") && f.endsWith(".log")));
+  });
+});
+
+Deno.test("the parent's max_parallel and fail_fast apply to the tasks inside a group", async () => {
+  await withFiles({
+    "sub.yaml": `name: sub
+max_parallel: 8
+fail_fast: false
+tasks:
+  - id: x
+    command: sleep 0.3
+  - id: y
+    command: sleep 0.3
+  - id: boom
+    depends_on: [x, y]
+    command: exit 2
+  - id: z
+    depends_on: [x, y]
+    command: "true"
+`,
+    "plan.yaml": `name: parent
+max_parallel: 1
+tasks:
+  - id: grp
+    group: sub.yaml
+  - id: tail
+    command: echo tail
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml"], dir);
+    assert.equal(run.code, 1);
+    const manifest = await manifestOf(dir, "parent");
+    const r = manifest.task_results;
+    // max_parallel 1 from the parent, not 8 from the sub-plan
+    assert.ok(r["grp/y"]!.started_at! >= r["grp/x"]!.finished_at!);
+    // fail_fast from the parent, not false from the sub-plan
+    assert.equal(r["grp/boom"]!.status, "failed");
+    assert.equal(r["grp/z"]!.message, "fail_fast triggered by task 'grp/boom'");
+    assert.equal(r["tail"]!.message, "fail_fast triggered by task 'grp/boom'");
+    assert.equal(r["grp"]!.status, "failed");
+  });
+});
+
+const planWith = (name: string, command: string) =>
+  `name: ${name}\ntasks:\n  - id: work\n    command: "${command}"\n`;
+
+/** Whether the `work` tasks of two plans' runs overlapped in time. */
+async function overlapped(dir: string): Promise<boolean> {
+  const a = (await manifestOf(dir, "one")).task_results.work!;
+  const b = (await manifestOf(dir, "two")).task_results.work!;
+  return a.started_at! < b.finished_at! && b.started_at! < a.finished_at!;
+}
+
+Deno.test("several plans run one after the other by default and at once with --parallel", async () => {
+  await withFiles({
+    "one.yaml": planWith("one", "sleep 0.6"),
+    "two.yaml": planWith("two", "sleep 0.6"),
+  }, async (dir) => {
+    const sequential = await maestro(["run", "one.yaml", "two.yaml"], dir);
+    assert.equal(sequential.code, 0, sequential.stderr);
+    assert.equal(await overlapped(dir), false);
+    assert.match(sequential.stdout, /plan one[\s\S]*SUCCESS[\s\S]*plan two[\s\S]*SUCCESS/);
+    await rm(join(dir, ".maestro-runs"), { recursive: true });
+
+    const parallel = await maestro(["run", "one.yaml", "two.yaml", "--parallel"], dir);
+    assert.equal(parallel.code, 0, parallel.stderr);
+    assert.equal(await overlapped(dir), true);
+  });
+});
+
+Deno.test("with several plans one failure makes the exit code 1, in order or in parallel", async () => {
+  await withFiles({
+    "one.yaml": planWith("one", "exit 3"),
+    "two.yaml": planWith("two", "echo fine"),
+  }, async (dir) => {
+    for (const extra of [[], ["--parallel"]]) {
+      const run = await maestro(["run", "one.yaml", "two.yaml", ...extra], dir);
+      assert.equal(run.code, 1, `${extra.join(" ")}: ${run.stderr}`);
+      // the failure of the first plan does not stop the second one
+      assert.equal((await manifestOf(dir, "two")).success, true);
+      await rm(join(dir, ".maestro-runs"), { recursive: true });
+    }
+  });
+});
+
+Deno.test("requires_approval is denied when stdin is not a terminal, and dependents still run", async () => {
+  await withFiles({
+    "plan.yaml": `name: gated
+tasks:
+  - id: gate
+    requires_approval: true
+    command: echo should-not-run
+  - id: after
+    depends_on: [gate]
+    command: echo after
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml", "--output", "jsonl"], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const events = run.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const response = events.find((e) => e.event === "approval_response");
+    assert.deepEqual([response.approved, response.by], [false, "non_interactive"]);
+    const manifest = await manifestOf(dir, "gated");
+    assert.equal(manifest.task_results.gate!.status, "skipped");
+    assert.equal(manifest.task_results.gate!.message, "Approval denied or non-interactive");
+    assert.equal(manifest.task_results.after!.status, "success");
+    assert.ok(!run.stdout.includes("should-not-run"));
+  });
+});
+
+/** Live (non-zombie) processes whose environment carries this marker. */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      if (Deno.readTextFileSync(`/proc/${entry.name}/environ`).includes(marker)) {
+        found.push(Number(entry.name));
+      }
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
+
+Deno.test("a second SIGINT kills a task that ignores SIGTERM at once and exits 130", async () => {
+  const marker = `maestro-e2e-twice-${crypto.randomUUID().slice(0, 8)}`;
+  await withFiles({
+    "plan.yaml": `name: stubborn
+defaults:
+  env:
+    E2E_MARK: ${marker}
+tasks:
+  - id: stubborn
+    command: "trap '' TERM; sleep 30"
+`,
+  }, async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: cli(["run", "plan.yaml"]),
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    assert.ok(await until(() => processesWith(marker).length >= 2, 8000), "task never started");
+    Deno.kill(child.pid, "SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    // the first signal's grace period (2 s) is still running: the task ignored SIGTERM
+    assert.ok(processesWith(marker).length > 0);
+    const second = Date.now();
+    Deno.kill(child.pid, "SIGINT");
+    const out = await child.output();
+    const took = Date.now() - second;
+    assert.equal(out.code, 130);
+    assert.ok(took < 1500, `exited ${took} ms after the second SIGINT`);
+    assert.ok(await until(() => processesWith(marker).length === 0, 1000), "a process is left");
+    assert.match(new TextDecoder().decode(out.stderr), /cancelling/);
+  });
+});
