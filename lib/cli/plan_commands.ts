@@ -4,7 +4,7 @@
  * @module
  */
 import { EXIT, type PlanIssue } from "../errors.ts";
-import { graphStats } from "../dag/graph.ts";
+import { type GraphStats, graphStats } from "../dag/graph.ts";
 import { type LoadOutcome, loadPlan } from "../plan/load.ts";
 import { type PlanIR, withoutProvenance } from "../plan/ir.ts";
 import { displayPath, issueJson, issueLines, paint, printJson } from "./output.ts";
@@ -46,8 +46,8 @@ async function load(path: string, options: PlanReadOptions): Promise<LoadOutcome
 }
 
 /** Summary figures shown by `validate`. */
-function summary(ir: PlanIR) {
-  const stats = graphStats(ir.tasks);
+function summary(ir: PlanIR, known?: GraphStats) {
+  const stats = known ?? graphStats(ir.tasks);
   return {
     name: ir.name,
     tasks: ir.tasks.length,
@@ -67,7 +67,7 @@ export async function validateCommand(path: string, options: PlanReadOptions): P
   if (options.json) {
     printJson({
       valid: plan !== undefined,
-      ...(plan ? { plan: summary(plan.ir) } : {}),
+      ...(plan ? { plan: summary(plan.ir, plan.graph) } : {}),
       errors: errors.map(issueJson),
       warnings: warnings.map(issueJson),
     });
@@ -79,7 +79,7 @@ export async function validateCommand(path: string, options: PlanReadOptions): P
     console.error(paint(`✖ ${displayPath(path)} is not valid (${count})`, "red"));
     return EXIT.invalid;
   }
-  const s = summary(plan.ir);
+  const s = summary(plan.ir, plan.graph);
   console.log(`${paint("✓", "green")} ${displayPath(plan.source)} is valid`);
   console.log(`  name: ${s.name}`);
   console.log(`  tasks: ${s.tasks}`);

@@ -7,6 +7,7 @@
  * @module
  */
 import type { PlanIssue, SourceLocation } from "../errors.ts";
+import type { GraphStats } from "../dag/graph.ts";
 import type { EngineName } from "./schema.ts";
 import type { WhenExpr } from "./when.ts";
 
@@ -118,6 +119,8 @@ export interface LoadedPlan {
   source: string;
   /** Warnings found while loading. */
   warnings: PlanIssue[];
+  /** Critical path and width of the task graph, when validation computed them. */
+  graph?: GraphStats;
 }
 
 /**

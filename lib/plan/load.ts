@@ -7,6 +7,7 @@
  */
 import { dirname, extname, resolve } from "node:path";
 import type { PlanIssue } from "../errors.ts";
+import type { GraphStats } from "../dag/graph.ts";
 import type { LoadedPlan, PlanIR } from "./ir.ts";
 import {
   expandMatrix,
@@ -237,7 +238,10 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   return { shape, map, tasks: [...imported, ...own], invalidIds };
 }
 
-async function loadFile(file: string, walk: Walk): Promise<PlanIR | undefined> {
+async function loadFile(
+  file: string,
+  walk: Walk,
+): Promise<{ ir: PlanIR; graph?: GraphStats } | undefined> {
   const collected = await collect(file, walk);
   if (!collected) return undefined;
   const { shape, map, invalidIds } = collected;
@@ -263,7 +267,7 @@ async function loadFile(file: string, walk: Walk): Promise<PlanIR | undefined> {
     }
     const errorCount = walk.errors.length;
     const sub = await loadFile(target, { ...walk, stack: [...walk.stack, target] });
-    if (sub) groups.set(target, sub);
+    if (sub) groups.set(target, sub.ir);
     const missing = walk.errors.slice(errorCount).find((e) => e.code === "E081");
     if (missing) {
       walk.errors.splice(walk.errors.indexOf(missing), 1);
@@ -290,7 +294,8 @@ async function loadFile(file: string, walk: Walk): Promise<PlanIR | undefined> {
   walk.warnings.push(...result.warnings);
   if (walk.errors.length > 0 || !plan) return undefined;
   const ctx = { workspaceRoot, groups };
-  return lowerPlan(plan, file, tasks.map((w) => lowerTask(w, ctx)));
+  const ir = lowerPlan(plan, file, tasks.map((w) => lowerTask(w, ctx)));
+  return result.graph ? { ir, graph: result.graph } : { ir };
 }
 
 function bySource(a: PlanIssue, b: PlanIssue): number {
@@ -308,9 +313,11 @@ function bySource(a: PlanIssue, b: PlanIssue): number {
 export async function loadPlan(path: string, options: LoadPlanOptions = {}): Promise<LoadOutcome> {
   const file = resolve(path);
   const walk: Walk = { stack: [file], errors: [], warnings: [], options };
-  const ir = await loadFile(file, walk);
+  const loaded = await loadFile(file, walk);
   const errors = walk.errors.sort(bySource);
   const warnings = walk.warnings.sort(bySource);
-  if (!ir || errors.length > 0) return { errors, warnings };
-  return { plan: { ir, source: file, warnings }, errors, warnings };
+  if (!loaded || errors.length > 0) return { errors, warnings };
+  const plan: LoadedPlan = { ir: loaded.ir, source: file, warnings };
+  if (loaded.graph) plan.graph = loaded.graph;
+  return { plan, errors, warnings };
 }

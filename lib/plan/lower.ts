@@ -130,24 +130,29 @@ const BUILT_FIELDS = new Set([
 ]);
 
 /** Task fields whose value falls back to `defaults.<field>`. */
-const FROM_DEFAULTS = [
+const FROM_DEFAULTS: ReadonlySet<string> = new Set([
   "requires_clean_worktree",
   "edit_policy",
   "context_budget_tokens",
   "context_compaction",
   "workspace_index_exclude",
   "signals",
-] as const;
+]);
 
 /** Engine task fields whose value falls back to `defaults.<engine>.<field>`. */
-const FROM_ENGINE_DEFAULTS = [
+const FROM_ENGINE_DEFAULTS: ReadonlySet<string> = new Set([
   "append_system_prompt",
   "escalation",
   "fallback_engine",
   "fallback_model",
   "context_model",
   "allowed_tools",
-] as const;
+]);
+
+/** Authored task fields carried into the IR as written (after defaults), in schema order. */
+const CARRIED_TASK_FIELDS: readonly string[] = KNOWN_KEYS.task.filter((key) =>
+  !BUILT_FIELDS.has(key)
+);
 
 /** Default per-task timeout in seconds (the reference tool's). */
 export const DEFAULT_TIMEOUT_SEC = 1800;
@@ -246,15 +251,12 @@ export function lowerTask(working: WorkingTask, ctx: LowerContext): TaskIR {
   if (working.matrixValues) ir.matrix_values = working.matrixValues;
 
   const record = task as Record<string, unknown>;
-  for (const key of KNOWN_KEYS.task) {
-    if (BUILT_FIELDS.has(key)) continue;
+  for (const key of CARRIED_TASK_FIELDS) {
     let value = record[key];
-    if (value == null && (FROM_DEFAULTS as readonly string[]).includes(key)) {
+    if (value == null && FROM_DEFAULTS.has(key)) {
       value = (defaults as Record<string, unknown> | null | undefined)?.[key];
     }
-    if (
-      value == null && engineDefaults && (FROM_ENGINE_DEFAULTS as readonly string[]).includes(key)
-    ) {
+    if (value == null && engineDefaults && FROM_ENGINE_DEFAULTS.has(key)) {
       value = (engineDefaults as Record<string, unknown>)[key];
     }
     if (value != null) ir[key] = value;

@@ -8,7 +8,7 @@
 import { isDirectory, pathExists } from "../fs.ts";
 import { resolve } from "node:path";
 import { didYouMean, type PlanIssue } from "../errors.ts";
-import { findCycle, graphStats } from "../dag/graph.ts";
+import { findCycle, type GraphStats, graphStats } from "../dag/graph.ts";
 import type { AuthoredPlan } from "./schema.ts";
 import { classifyVar, templateVars } from "./template.ts";
 import { parseWhen, WhenSyntaxError, whenVars } from "./when.ts";
@@ -23,6 +23,8 @@ export const ID_PATTERN: RegExp = /^[a-zA-Z0-9][a-zA-Z0-9_\-./]*$/;
  * warns from 4) they are noise rather than advice.
  */
 const SHAPE_WARNING_MIN_TASKS = 8;
+
+const NO_IDS: ReadonlySet<string> = new Set();
 
 const CODEX_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"];
 const CLAUDE_EFFORTS = ["low", "medium", "high", "xhigh", "max"];
@@ -53,6 +55,8 @@ export interface ValidateResult {
   errors: PlanIssue[];
   /** Warnings. */
   warnings: PlanIssue[];
+  /** Critical path and width, when they were computed (acyclic plans of 8+ tasks). */
+  graph?: GraphStats;
 }
 
 function issue(
@@ -147,6 +151,7 @@ export function validatePlan(input: ValidateInput): ValidateResult {
     depends_on: (w.task.depends_on ?? []).filter((d) => ids.has(d) && d !== w.task.id),
   }));
   const cycle = findCycle(graph);
+  let stats: GraphStats | undefined;
   if (cycle) {
     const working = firstSeen.get(cycle[0]!)!;
     const depIndex = (working.task.depends_on ?? []).indexOf(cycle[1]!);
@@ -169,7 +174,8 @@ export function validatePlan(input: ValidateInput): ValidateResult {
         hint: "dense graphs run mostly in sequence; drop dependencies that are implied by others",
       });
     }
-    const { criticalPathLength } = graphStats(graph);
+    stats = graphStats(graph);
+    const { criticalPathLength } = stats;
     if (1 - criticalPathLength / n < 0.3) {
       warnings.push({
         code: "W18",
@@ -179,7 +185,7 @@ export function validatePlan(input: ValidateInput): ValidateResult {
       });
     }
   }
-  return { errors, warnings };
+  return stats ? { errors, warnings, graph: stats } : { errors, warnings };
 }
 
 function checkTask(
@@ -191,8 +197,9 @@ function checkTask(
   edgeCount: { value: number },
 ): void {
   const { task } = working;
-  const kinds = (["command", "engine", "group"] as const).filter((k) => task[k] != null);
-  if (kinds.length === 0) {
+  const kindCount = (task.command != null ? 1 : 0) + (task.engine != null ? 1 : 0) +
+    (task.group != null ? 1 : 0);
+  if (kindCount === 0) {
     errors.push(issue(
       working,
       ["id"],
@@ -200,7 +207,8 @@ function checkTask(
       `task "${task.id}" needs one of command, engine or group`,
       "add `command:` for a shell task or `engine:` + `prompt:` for an agent task",
     ));
-  } else if (kinds.length > 1) {
+  } else if (kindCount > 1) {
+    const kinds = (["command", "engine", "group"] as const).filter((k) => task[k] != null);
     errors.push(issue(
       working,
       [kinds[1]!],
@@ -257,7 +265,7 @@ function checkTask(
       edgeCount.value++;
     }
   });
-  const depSet = new Set(deps);
+  const depSet = deps.length > 0 ? new Set(deps) : NO_IDS;
   task.context_from?.forEach((from, i) => {
     if (from !== "*" && !depSet.has(from)) {
       errors.push(issue(
@@ -350,6 +358,27 @@ function templateProblem(
   }
 }
 
+/** A cheap pre-check: most tasks of a big plan have no `{{` anywhere. */
+function mayHaveTemplates(task: WorkingTask["task"]): boolean {
+  for (
+    const value of [
+      task.prompt,
+      task.command,
+      task.pre_command,
+      task.verify_command,
+      task.guard_command,
+    ]
+  ) {
+    if (value == null) continue;
+    if (
+      typeof value === "string" ? value.includes("{{") : value.some((part) => part.includes("{{"))
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function checkTemplates(
   working: WorkingTask,
   input: ValidateInput,
@@ -359,6 +388,7 @@ function checkTemplates(
   warnings: PlanIssue[],
 ): void {
   const { task } = working;
+  if (!mayHaveTemplates(task)) return;
   const fields: Array<[string, string[]]> = [
     ["prompt", commandTexts(task.prompt)],
     ["command", commandTexts(task.command)],

@@ -44,8 +44,8 @@ interface OffsetNode {
   kind: string | null;
   /** Scalar value (mapping keys are looked up by it). */
   value?: unknown;
-  /** Mappings: key, value, key, value, …; sequences: items. */
-  children: OffsetNode[];
+  /** Mappings: key, value, key, value, …; sequences: items. Created with the first child. */
+  children?: OffsetNode[];
 }
 
 const runtimeTypes =
@@ -129,7 +129,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       json: true, // later duplicate keys win, as in PyYAML
       listener(event, state) {
         if (event === "open") {
-          stack.push({ start: state.position, kind: null, children: [] });
+          stack.push({ start: state.position, kind: null });
           return;
         }
         const node = stack.pop()!;
@@ -137,7 +137,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         if (state.kind === "scalar") node.value = state.result;
         const anchor = (state as unknown as { anchor: string | null }).anchor;
         if (anchor) anchors.set(anchor, node);
-        stack[stack.length - 1]!.children.push(node);
+        const parent = stack[stack.length - 1]!;
+        (parent.children ??= []).push(node);
       },
     });
   } catch (error) {
@@ -172,14 +173,14 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   ): [OffsetNode, OffsetNode?] | undefined => {
     const node = aliasTarget(map);
     if (node.kind !== "mapping" || depth > 10) return undefined;
-    const pairs = node.children;
+    const pairs = node.children ?? [];
     for (let i = 0; i + 1 <= pairs.length; i += 2) {
       if (String(pairs[i]!.value) === String(key)) return [pairs[i]!, pairs[i + 1]];
     }
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       if (pairs[i]!.value !== "<<") continue;
       const source = aliasTarget(pairs[i + 1]!);
-      const sources = source.kind === "sequence" ? source.children : [source];
+      const sources = source.kind === "sequence" ? source.children ?? [] : [source];
       for (const candidate of sources) {
         const found = findPair(candidate, key, depth + 1);
         if (found) return found;
@@ -191,13 +192,13 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const sourceMap: SourceMap = {
     file,
     locate(path, options = {}) {
-      let node: OffsetNode | undefined = root.children[0];
+      let node: OffsetNode | undefined = root.children?.[0];
       let best = node?.start ?? 0;
       for (let i = 0; i < path.length && node; i++) {
         const segment = path[i]!;
         const current = aliasTarget(node);
         if (current.kind === "sequence" && typeof segment === "number") {
-          node = current.children[segment];
+          node = current.children?.[segment];
         } else if (current.kind === "mapping") {
           const pair = findPair(current, segment);
           if (!pair) break;
