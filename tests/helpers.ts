@@ -14,6 +14,12 @@ export const ROOT: string = resolve(import.meta.dirname!, "..");
 export const REFERENCE_PLANS: string = resolve(ROOT, "../shared/reference/plans");
 
 /**
+ * Whether the reference plans are there (CI clones the repository with shared/ beside it; a
+ * clone on its own does not have them, and the tests that read them are then ignored, visibly).
+ */
+export const HAS_REFERENCE_PLANS: boolean = existsSync(REFERENCE_PLANS);
+
+/**
  * Creates a temp folder holding the given files (path relative to the folder → content).
  *
  * @returns the folder's absolute path

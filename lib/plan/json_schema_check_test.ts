@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REFERENCE_PLANS, ROOT } from "../../tests/helpers.ts";
+import { HAS_REFERENCE_PLANS, REFERENCE_PLANS, ROOT } from "../../tests/helpers.ts";
 import { renderPlanSchema } from "../../tools/gen_schema.ts";
 import { matchesSchema } from "./json_schema_check.ts";
 import { PLAN_JSON_SCHEMA, TASK_JSON_SCHEMA } from "./keys.ts";
@@ -20,7 +20,8 @@ function yamlFiles(dir: string): string[] {
 /** Every task and plan document of the corpus, plus broken variants of each task. */
 function corpus(): unknown[] {
   const docs: unknown[] = [];
-  for (const file of [...yamlFiles(REFERENCE_PLANS), ...yamlFiles(join(ROOT, "examples"))]) {
+  const reference = HAS_REFERENCE_PLANS ? yamlFiles(REFERENCE_PLANS) : [];
+  for (const file of [...reference, ...yamlFiles(join(ROOT, "examples"))]) {
     const { data } = parseYaml(readFileSync(file, "utf8"), file);
     docs.push(data);
   }
@@ -72,7 +73,7 @@ Deno.test("matchesSchema() agrees with zod on every corpus plan and task", () =>
       }
     }
   }
-  assert.ok(checked > 500, `only ${checked} variants checked`);
+  assert.ok(checked > (HAS_REFERENCE_PLANS ? 500 : 80), `only ${checked} variants checked`);
 });
 
 Deno.test("matchesSchema() rejects what zod rejects at the plan level", () => {

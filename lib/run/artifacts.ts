@@ -7,7 +7,7 @@
  * @module
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PlanIR } from "../plan/ir.ts";
@@ -58,21 +58,76 @@ export async function createRunDir(root: string, runId: string, planName: string
   return path;
 }
 
+let tempCounter = 0;
+const jsonEncoder = new TextEncoder();
+
 /**
  * Writes JSON (indent 2, trailing newline) atomically: temp file in the same folder, rename.
  * Synchronous on purpose: a task's result is on disk and its event emitted before any
  * dependent is dispatched, so events.jsonl reads in causal order. Returns the bytes written.
+ * Costs one open, one write, one close and one rename, whatever the number of files already
+ * in the folder (the temp name is unique per process: pid and a counter).
  */
 export function writeJsonAtomic(path: string, value: unknown): Uint8Array {
-  const bytes = new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
-  const temp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
-  writeFileSync(temp, bytes);
-  renameSync(temp, path);
+  const bytes = jsonEncoder.encode(JSON.stringify(value, null, 2) + "\n");
+  const temp = `${path}.tmp-${Deno.pid}-${(tempCounter++).toString(36)}`;
+  try {
+    Deno.writeFileSync(temp, bytes);
+    Deno.renameSync(temp, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temp);
+    } catch { /* it was never created */ }
+    throw error;
+  }
   return bytes;
 }
 
-/** SHA-256 hex of a file's bytes (synchronously), or null when it cannot be read. */
+/** Hashes of files this process wrote and closed, with the size and mtime they had then. */
+const knownHashes = new Map<string, { hash: string; size: number; mtime: number }>();
+/** Entries are consumed by {@linkcode fileHashSync}; this bounds the ones nobody asks for. */
+const KNOWN_HASHES_MAX = 4096;
+
+function mtimeOf(info: Deno.FileInfo): number {
+  return info.mtime?.getTime() ?? -1;
+}
+
+/**
+ * Records the SHA-256 of a file just written and closed (by {@linkcode LogFile}), so the next
+ * {@linkcode fileHashSync} of it costs one stat instead of reading the file back. The entry is
+ * only used while the file's size and mtime are unchanged.
+ */
+export function rememberFileHash(path: string, hash: string, size: number): void {
+  let mtime: number;
+  try {
+    const info = Deno.statSync(path);
+    if (info.size !== size) return;
+    mtime = mtimeOf(info);
+  } catch {
+    return;
+  }
+  if (knownHashes.size >= KNOWN_HASHES_MAX) {
+    knownHashes.delete(knownHashes.keys().next().value!);
+  }
+  knownHashes.set(path, { hash, size, mtime });
+}
+
+/**
+ * SHA-256 hex of a file's bytes (synchronously), or null when it cannot be read. A file this
+ * process wrote through {@linkcode LogFile} is not read again when its size and mtime are those
+ * it had when closed.
+ */
 export function fileHashSync(path: string): string | null {
+  const known = knownHashes.get(path);
+  if (known) {
+    knownHashes.delete(path);
+    try {
+      const info = Deno.statSync(path);
+      if (info.size === known.size && mtimeOf(info) === known.mtime) return known.hash;
+    } catch {
+      return null;
+    }
+  }
   try {
     return sha256Hex(readFileSync(path));
   } catch {

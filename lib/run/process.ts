@@ -111,6 +111,161 @@ export function isolationPrefix(): string[] {
   return prefix;
 }
 
+/**
+ * Words that dash (Debian's `sh`) handles itself: builtins and reserved words. A command
+ * starting with one of them always goes through `sh -c`, even when a program of that name is
+ * on PATH (`echo -e`, `pwd`, `kill`, `test`, `true --help` behave differently as programs).
+ */
+const SHELL_WORDS: ReadonlySet<string> = new Set([
+  ".",
+  ":",
+  "[",
+  "alias",
+  "bg",
+  "break",
+  "cd",
+  "chdir",
+  "command",
+  "continue",
+  "echo",
+  "eval",
+  "exec",
+  "exit",
+  "export",
+  "false",
+  "fc",
+  "fg",
+  "getopts",
+  "hash",
+  "jobs",
+  "kill",
+  "local",
+  "printf",
+  "pwd",
+  "read",
+  "readonly",
+  "return",
+  "set",
+  "shift",
+  "test",
+  "times",
+  "trap",
+  "true",
+  "type",
+  "ulimit",
+  "umask",
+  "unalias",
+  "unset",
+  "wait",
+  "!",
+  "case",
+  "do",
+  "done",
+  "elif",
+  "else",
+  "esac",
+  "fi",
+  "for",
+  "function",
+  "if",
+  "in",
+  "select",
+  "then",
+  "time",
+  "until",
+  "while",
+  "{",
+  "}",
+  "source",
+]);
+/** A command made only of these characters is a plain word list: no quoting, expansion, redirection. */
+const PLAIN_COMMAND = /^[A-Za-z0-9_@%+=:,./ \t-]+$/;
+
+const execCache = new Map<string, { mtime: number; size: number; ok: boolean }>();
+
+/** A regular file with an execute bit that the kernel can exec itself (ELF or `#!`). */
+function directlyExecutable(path: string): boolean {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch {
+    return false;
+  }
+  if (!info.isFile || ((info.mode ?? 0) & 0o111) === 0) return false;
+  const mtime = info.mtime?.getTime() ?? 0;
+  const known = execCache.get(path);
+  if (known && known.mtime === mtime && known.size === info.size) return known.ok;
+  let ok = false;
+  try {
+    // dash runs a file without a magic number as a shell script (ENOEXEC); exec would fail
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const head = new Uint8Array(4);
+      const n = file.readSync(head) ?? 0;
+      ok = (n >= 2 && head[0] === 0x23 && head[1] === 0x21) ||
+        (n === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46);
+    } finally {
+      file.close();
+    }
+  } catch {
+    ok = false;
+  }
+  if (execCache.size > 1024) execCache.clear();
+  execCache.set(path, { mtime, size: info.size, ok });
+  return ok;
+}
+
+/**
+ * Like make, runs a plain string command without a shell. When `text` is a plain word list
+ * (only `[A-Za-z0-9_@%+=:,./-]`, spaces and tabs: nothing a shell would quote, expand,
+ * redirect or chain), its first word is neither a shell builtin nor an assignment, and it
+ * resolves (like dash: the child's PATH, or a path relative to `cwd`) to an executable ELF or
+ * `#!` file, returns the argv and env to exec it directly (argv[0] as written: the exec
+ * searches the same PATH). The env gets `PWD` (the
+ * physical cwd), the one variable `sh` would have added. Anything else returns undefined: the
+ * caller keeps `sh -c`, so errors such as `sh: 1: x: not found` (exit 127) stay the shell's.
+ *
+ * @param text the rendered string command
+ * @param env the child's complete environment
+ * @param cwd the child's working directory
+ */
+export function directCommand(
+  text: string,
+  env: Readonly<Record<string, string>>,
+  cwd: string,
+): { argv: string[]; env: Record<string, string> } | undefined {
+  // without PATH, dash and execvp(3) would search different default lists
+  if (!PLAIN_COMMAND.test(text) || env.PWD !== undefined || env.PATH === undefined) {
+    return undefined;
+  }
+  const words = text.split(/[ \t]+/).filter((word) => word.length > 0);
+  const first = words[0];
+  if (first === undefined || SHELL_WORDS.has(first) || first.includes("=")) return undefined;
+  let program: string | undefined;
+  if (first.includes("/")) {
+    const path = first.startsWith("/") ? first : join(cwd, first);
+    if (directlyExecutable(path)) program = path;
+  } else {
+    for (const dir of env.PATH.split(":")) {
+      const path = join(dir === "" ? cwd : dir.startsWith("/") ? dir : join(cwd, dir), first);
+      if (directlyExecutable(path)) {
+        program = path;
+        break;
+      }
+    }
+  }
+  if (program === undefined) return undefined;
+  // argv[0] stays the word as written (programs print it in messages: `ls: cannot access`);
+  // the exec searches the child's PATH exactly as resolved above.
+  let pwd: string;
+  try {
+    pwd = Deno.realPathSync(cwd);
+  } catch {
+    return undefined;
+  }
+  return { argv: words, env: { ...env, PWD: pwd } };
+}
+
 /** Sends a signal to a whole process group; false when the group is gone. */
 export function killGroup(pgid: number, signal: Deno.Signal): boolean {
   if (pgid <= 0) return false;
@@ -199,15 +354,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
 
   const pump = (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") =>
     pumpLines(stream, (lines) => {
-      for (const line of lines) {
-        if (name === "stdout") {
-          stdoutTail.push(line);
-          outputTail.push(line);
-          spec.log.line(line);
-        } else {
-          outputTail.push(`[stderr] ${line}`);
-          spec.log.line(`[stderr] ${line}`);
-        }
+      // One log write per batch; only the lines that can still be in a tail are kept.
+      if (name === "stdout") {
+        for (const line of lines.slice(-stdoutTail.size)) stdoutTail.push(line);
+        for (const line of lines.slice(-outputTail.size)) outputTail.push(line);
+        spec.log.write(lines.join("\n") + "\n");
+      } else {
+        for (const line of lines.slice(-outputTail.size)) outputTail.push(`[stderr] ${line}`);
+        spec.log.write(`[stderr] ${lines.join("\n[stderr] ")}\n`);
       }
       spec.onLines?.(name, lines);
       return spec.log.drain();
@@ -215,13 +369,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const pumps = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
   const status = await child.status;
   // The leader is gone; anything left in its group (background jobs holding our pipes) goes too.
-  if (killGroup(pid, "SIGTERM")) {
-    killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), spec.graceMs ?? 2000);
-  }
+  // When the group is already empty (the usual case) it cannot gain members any more, so no
+  // SIGKILL follows: one kill(2) per task, and no signal to a group id the kernel may reuse.
+  const leftovers = killGroup(pid, "SIGTERM");
+  if (leftovers) killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), spec.graceMs ?? 2000);
   await pumps;
   clearTimeout(timer);
   clearTimeout(killTimer);
-  killGroup(pid, "SIGKILL");
+  if (leftovers || timedOut || cancelled) killGroup(pid, "SIGKILL");
   spec.signal?.removeEventListener("abort", onAbort);
   const exitCode = timedOut ? TIMEOUT_EXIT_CODE : cancelled ? CANCEL_EXIT_CODE : status.code;
   return {

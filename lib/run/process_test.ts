@@ -142,3 +142,37 @@ Deno.test("a program that does not exist exits 127", async () => {
   });
   assert.equal(outcome!.exitCode, 127);
 });
+
+Deno.test("a plain word list runs without sh, with the same env; anything else keeps sh", async () => {
+  const { directCommand } = await import("./process.ts");
+  const direct = directCommand("env", env, "/tmp");
+  assert.deepEqual(direct?.argv, ["env"]);
+  const run = async (argv: string[], childEnv: Record<string, string>) => {
+    const out = await new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      cwd: "/tmp",
+      env: childEnv,
+      clearEnv: true,
+    }).output();
+    return new TextDecoder().decode(out.stdout).split("\n").sort().join("\n");
+  };
+  assert.equal(await run(direct!.argv, direct!.env), await run(["sh", "-c", "env"], env));
+  assert.deepEqual(directCommand("ls -la /tmp", env, "/")?.argv.slice(1), ["-la", "/tmp"]);
+  for (
+    const text of [
+      "echo hi",
+      "true",
+      "ls *.ts",
+      "ls > out",
+      "X=1 env",
+      "a && b",
+      "ls $HOME",
+      "ls 'a b'",
+      "definitely-not-a-program-xyz",
+    ]
+  ) {
+    assert.equal(directCommand(text, env, "/"), undefined, text);
+  }
+  assert.equal(directCommand("env", { ...env, PWD: "/" }, "/"), undefined);
+  assert.equal(directCommand("env", {}, "/"), undefined);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REFERENCE_PLANS, runCli, tempPlanDir } from "../helpers.ts";
+import { HAS_REFERENCE_PLANS, REFERENCE_PLANS, runCli, tempPlanDir } from "../helpers.ts";
 
 Deno.test("maestro validate prints a summary and exits 0 for a valid plan", async () => {
   const result = await runCli(["validate", "examples/hello.yaml"]);
