@@ -1,7 +1,7 @@
 /** The camelCase rule of TypeScript plans is lossless for every key of the schema. */
 import assert from "node:assert/strict";
 import { type CamelCase, camelCase, snakeCase } from "./camel.ts";
-import { KNOWN_KEYS } from "./schema.ts";
+import { KNOWN_KEYS } from "./keys.ts";
 
 Deno.test("camelCase and snakeCase round-trip every key the schema knows", () => {
   const keys = Object.values(KNOWN_KEYS).flat();

@@ -11,7 +11,8 @@ import { basename } from "node:path";
 import { stringify } from "yaml";
 import type { PlanIssue } from "../errors.ts";
 import { isModulePlan, loadPlan } from "./load.ts";
-import { ENGINE_NAMES, KNOWN_KEYS } from "./schema.ts";
+import { KNOWN_KEYS } from "./keys.ts";
+import { ENGINE_NAMES } from "./names.ts";
 import { authoredToTypeScript } from "./to_typescript.ts";
 import { parseYaml } from "./yaml.ts";
 

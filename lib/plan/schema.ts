@@ -236,23 +236,6 @@ export type AuthoredTask = z.input<typeof taskSchema>;
 /** `defaults:` as authored. */
 export type AuthoredDefaults = z.input<typeof defaultsSchema>;
 
-/** Known keys at each level, for "unknown key" warnings with suggestions. */
-export const KNOWN_KEYS: {
-  plan: readonly string[];
-  task: readonly string[];
-  defaults: readonly string[];
-  engineDefaults: readonly string[];
-  judge: readonly string[];
-  import: readonly string[];
-} = {
-  plan: Object.keys(planShape),
-  task: Object.keys(taskShape),
-  defaults: Object.keys(defaultsShape),
-  engineDefaults: Object.keys(engineDefaults.shape),
-  judge: Object.keys(judgeSchema.shape),
-  import: Object.keys(importSchema.shape),
-};
-
 /** The JSON Schema of the authored format, for editors. */
 export function planJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(planSchema, { io: "input", unrepresentable: "any" });
