@@ -25,8 +25,23 @@ Deno.test("maestro validate prints every error as file:line:column CODE message 
   assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, "no stack trace");
 });
 
-Deno.test("maestro validate --json prints one document with errors and warnings", async () => {
+Deno.test({
+  name: "maestro validate --json reports the reference's pitfall-audit plan as E021 at its line",
+  ignore: !HAS_REFERENCE_PLANS,
+}, async () => {
   const invalid = await runCli(["validate", "--json", join(REFERENCE_PLANS, "pitfall-audit.yaml")]);
+  assert.equal(invalid.code, 2);
+  const doc = JSON.parse(invalid.stdout);
+  assert.equal(doc.valid, false);
+  assert.equal(doc.errors[0].code, "E021");
+  assert.equal(doc.errors[0].line, 43);
+});
+
+Deno.test("maestro validate --json prints one document with errors and warnings", async () => {
+  const broken = tempPlanDir({
+    "plan.yaml": "tasks:\n  - id: a\n    command: x\n    depends_on: [b]\n",
+  });
+  const invalid = await runCli(["validate", "--json", "plan.yaml"], { cwd: broken });
   assert.equal(invalid.code, 2);
   const doc = JSON.parse(invalid.stdout);
   assert.equal(doc.valid, false);
@@ -38,8 +53,8 @@ Deno.test("maestro validate --json prints one document with errors and warnings"
     "line",
     "message",
   ]);
-  assert.equal(doc.errors[0].code, "E021");
-  assert.equal(doc.errors[0].line, 43);
+  assert.equal(doc.errors[0].code, "E005");
+  assert.equal(doc.errors[0].line, 4);
 
   const dir = tempPlanDir({ "plan.yaml": "tasks:\n  - id: a\n    command: x\n    comand: y\n" });
   const warned = JSON.parse(
