@@ -1,0 +1,54 @@
+/**
+ * Installs a pinned npm CLI once into `$HOME/.cache/maestro-test-clis/<pkg>@<version>` for the
+ * real-CLI tests (skipped when already there). Returns the binary path, or why it could not.
+ *
+ * @module
+ */
+
+/** Where a CLI is, or why it is not. */
+export type CliInstall = { bin: string } | { skip: string };
+
+/** The cache folder of a pinned package. */
+export function cliCacheDir(pkg: string, version: string): string {
+  const home = Deno.env.get("HOME") ?? "/tmp";
+  return `${home}/.cache/maestro-test-clis/${pkg.replace(/^@/, "").replace("/", "__")}@${version}`;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Installs `pkg@version` with npm (about 12 s / 235 MB for claude, 22 s / 404 MB for codex
+ * here) into a temp folder renamed into place, so a killed install never looks complete.
+ */
+export async function installCli(pkg: string, version: string, bin: string): Promise<CliInstall> {
+  const dir = cliCacheDir(pkg, version);
+  const binPath = `${dir}/node_modules/.bin/${bin}`;
+  if (exists(binPath)) return { bin: binPath };
+  const tmp = `${dir}.tmp-${Deno.pid}`;
+  await Deno.mkdir(tmp, { recursive: true });
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("npm", {
+      args: ["install", "--no-audit", "--no-fund", "--prefix", tmp, `${pkg}@${version}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    return { skip: `npm is not available (${(e as Error).message}); cannot install ${pkg}` };
+  }
+  if (!out.success || !exists(`${tmp}/node_modules/.bin/${bin}`)) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    const err = new TextDecoder().decode(out.stderr).slice(-500);
+    return { skip: `npm install ${pkg}@${version} failed: ${err}` };
+  }
+  await Deno.rename(tmp, dir).catch(() => {});
+  return exists(binPath) ? { bin: binPath } : { skip: `install of ${pkg} left no ${bin}` };
+}
