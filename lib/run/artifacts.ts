@@ -69,7 +69,12 @@ const jsonEncoder = new TextEncoder();
  * in the folder (the temp name is unique per process: pid and a counter).
  */
 export function writeJsonAtomic(path: string, value: unknown): Uint8Array {
-  const bytes = jsonEncoder.encode(JSON.stringify(value, null, 2) + "\n");
+  return writeTextAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Like {@linkcode writeJsonAtomic}, for text already serialised. Returns the bytes written. */
+export function writeTextAtomic(path: string, text: string): Uint8Array {
+  const bytes = jsonEncoder.encode(text);
   const temp = `${path}.tmp-${Deno.pid}-${(tempCounter++).toString(36)}`;
   try {
     Deno.writeFileSync(temp, bytes);
@@ -224,38 +229,64 @@ export function runSucceeded(results: Iterable<TaskResult>): boolean {
   return true;
 }
 
+/** The `task_graph` entry of one task. */
+export function taskGraphEntry(task: PlanIR["tasks"][number]): TaskGraphEntry {
+  return {
+    id: task.id,
+    description: task.description,
+    depends_on: task.depends_on,
+    agent: typeof task.agent === "string" ? task.agent : null,
+    engine: task.engine ?? "shell",
+    model: task.model ?? null,
+    allow_failure: task.allow_failure,
+    worktree: task.worktree === true,
+  };
+}
+
+/** What a manifest's skeleton needs instead of the results themselves. */
+export interface ManifestTotals {
+  /** Every status is success-like. */
+  succeeded: boolean;
+  /** Sum of the durations of the tasks that were not skipped, in plan order. */
+  sequentialSec: number;
+}
+
 /** Builds the manifest object (keys in the reference order). */
 export function buildManifest(input: ManifestInput): RunManifest {
   const results = [...input.results.values()];
   const sequential = results
     .filter((r) => r.status !== "skipped")
     .reduce((sum, r) => sum + r.duration_sec, 0);
-  const seq = Math.round(sequential * 1000) / 1000;
+  const manifest = manifestSkeleton(input, {
+    succeeded: runSucceeded(results),
+    sequentialSec: sequential,
+  });
+  manifest.task_results = Object.fromEntries(input.results);
+  for (const task of input.plan.tasks) manifest.task_graph[task.id] = taskGraphEntry(task);
+  return manifest;
+}
+
+/**
+ * The manifest with empty `task_results` and `task_graph` (every other key final, all in the
+ * reference order): what a streamed manifest is written around.
+ */
+export function manifestSkeleton(
+  input: Omit<ManifestInput, "results">,
+  totals: ManifestTotals,
+): RunManifest {
+  const seq = Math.round(totals.sequentialSec * 1000) / 1000;
   const savings = seq > input.wallSec && input.wallSec > 0
     ? Math.round((seq - input.wallSec) / seq * 1000) / 10
     : null;
-  const graph: Record<string, TaskGraphEntry> = {};
-  for (const task of input.plan.tasks) {
-    graph[task.id] = {
-      id: task.id,
-      description: task.description,
-      depends_on: task.depends_on,
-      agent: typeof task.agent === "string" ? task.agent : null,
-      engine: task.engine ?? "shell",
-      model: task.model ?? null,
-      allow_failure: task.allow_failure,
-      worktree: task.worktree === true,
-    };
-  }
   return {
     plan_name: input.plan.name,
     run_id: input.runId,
     run_path: input.runPath,
     started_at: input.startedAt,
     finished_at: input.finishedAt,
-    success: !input.interrupted && runSucceeded(results),
+    success: !input.interrupted && totals.succeeded,
     execution_profile: "plan",
-    task_results: Object.fromEntries(input.results),
+    task_results: {},
     sequential_duration_sec: seq,
     parallelism_savings_pct: savings,
     total_cost_usd: null,
@@ -263,7 +294,7 @@ export function buildManifest(input: ManifestInput): RunManifest {
     budget_exceeded: false,
     plan_hash: input.planHash,
     quality_score: null,
-    task_graph: graph,
+    task_graph: {},
     resumed_from: input.resumedFrom,
     interrupted: input.interrupted,
     executed: input.executed,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { directCommand } from "./process.ts";
 
 /** Parent variables passed through (seed-behaviour §7, plus TMPDIR). */
 export const ENV_ALLOWLIST: readonly string[] = [
@@ -113,4 +114,27 @@ export function commandArgv(command: string | string[], shell?: boolean): string
 /** A command as one display line (the `command=` log header, the result's `command`). */
 export function commandText(command: string | string[]): string {
   return typeof command === "string" ? command : command.map(shellQuote).join(" ");
+}
+
+/**
+ * What a task step execs: the argv and env after choosing between a direct exec
+ * ({@linkcode directCommand}) and `commandArgv` (`sh -c` for a string, a list as is). Used by
+ * the run and by `--dry-run`, so a dry run shows exactly the argv a run would exec (inside
+ * maestro's `setpriv … setsid` isolation wrapper, which is the same for every task).
+ *
+ * @param command the rendered command
+ * @param shell the task's `shell:` override
+ * @param env the child's complete environment
+ * @param cwd the child's working directory
+ */
+export function commandInvocation(
+  command: string | string[],
+  shell: boolean | undefined,
+  env: Record<string, string>,
+  cwd: string,
+): { argv: string[]; env: Record<string, string> } {
+  const direct = typeof command === "string" && shell !== false
+    ? directCommand(command, env, cwd)
+    : undefined;
+  return direct ?? { argv: commandArgv(command, shell), env };
 }

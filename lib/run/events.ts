@@ -192,7 +192,8 @@ export class EventBus {
   #subscribers: EventSubscriber[] = [];
   #log: EventLog | undefined;
   #planName: string;
-  #mask: (text: string) => string;
+  /** Undefined when nothing is secret: events are then not copied string by string. */
+  #mask: ((text: string) => string) | undefined;
 
   /**
    * @param planName written into every event
@@ -204,7 +205,7 @@ export class EventBus {
   ) {
     this.#planName = planName;
     this.#log = options.log;
-    this.#mask = options.mask ?? ((text) => text);
+    this.#mask = options.mask;
   }
 
   /** Adds a subscriber; returns a function that removes it. */
@@ -223,7 +224,7 @@ export class EventBus {
   /** Emits one event: masks it, logs it (unless unlogged), then hands it to subscribers. */
   emit<K extends EventName>(name: K, payload: Emitted<K>): EventRecord {
     const raw = { ts: eventTimestamp(), event: name, plan_name: this.#planName, ...payload };
-    const event = maskDeep(raw, this.#mask) as RunEvent;
+    const event = (this.#mask ? maskDeep(raw, this.#mask) : raw) as RunEvent;
     const record: EventRecord = { event };
     if (this.#log && !UNLOGGED_EVENTS.has(name)) record.line = this.#log.append(event);
     for (const subscriber of this.#subscribers) subscriber(record);

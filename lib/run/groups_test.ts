@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { PlanIR, TaskIR } from "../plan/ir.ts";
 import { flattenGroups, groupOutcome } from "./groups.ts";
-import { makeResult } from "./result.ts";
+import { makeResult, type TaskResult } from "./result.ts";
 import { schedule } from "./scheduler.ts";
 
 function task(id: string, deps: string[] = [], extra: Partial<TaskIR> = {}): TaskIR {
@@ -108,7 +108,8 @@ async function run(tasks: TaskIR[], options: { abort?: boolean; preset?: string[
   if (options.abort) controller.abort();
   const executed: string[] = [];
   const opened: string[] = [];
-  const outcome = await schedule({
+  const finals = new Map<string, TaskResult>();
+  await schedule({
     tasks: flat.tasks,
     maxParallel: 2,
     failFast: true,
@@ -125,14 +126,19 @@ async function run(tasks: TaskIR[], options: { abort?: boolean; preset?: string[
     },
     skipResult: (t, reason) =>
       makeResult({ task_id: t.id, status: reason.status, message: reason.message }),
-    finalize: () => Promise.resolve(),
+    finalize: (t, result) => {
+      finals.set(t.id, result);
+      return Promise.resolve();
+    },
     whenLookup: () => () => undefined,
     groups: flat.groups,
     openGroup: (t) => opened.push(t.id),
     groupResult: (t, o) => makeResult({ task_id: t.id, status: o.status, message: o.message }),
   });
-  const status = Object.fromEntries([...outcome.results].map(([id, r]) => [id, r.status]));
-  return { status, executed, opened, results: outcome.results };
+  // in plan order, as the scheduler used to return them
+  const results = new Map(flat.tasks.map((t) => [t.id, finals.get(t.id)!]));
+  const status = Object.fromEntries([...results].map(([id, r]) => [id, r.status]));
+  return { status, executed, opened, results };
 }
 
 Deno.test("schedule() opens nested groups, runs members in order and never executes a group", async () => {

@@ -176,3 +176,26 @@ Deno.test("a plain word list runs without sh, with the same env; anything else k
   assert.equal(directCommand("env", { ...env, PWD: "/" }, "/"), undefined);
   assert.equal(directCommand("env", {}, "/"), undefined);
 });
+
+Deno.test("commandInvocation: what a run execs, and what --dry-run shows", async () => {
+  const { commandInvocation } = await import("./env.ts");
+  // plain word list: exec'd directly, with PWD added as sh would
+  const plain = commandInvocation("env -0", undefined, env, "/tmp");
+  assert.deepEqual(plain.argv, ["env", "-0"]);
+  assert.equal(plain.env.PWD, Deno.realPathSync("/tmp"));
+  // shell syntax or a builtin: sh -c, env untouched
+  assert.deepEqual(commandInvocation("echo hi > x", undefined, env, "/").argv, [
+    "sh",
+    "-c",
+    "echo hi > x",
+  ]);
+  assert.equal(commandInvocation("true", undefined, env, "/").env, env);
+  // shell: false splits the string itself; a list runs as is unless shell: true
+  assert.deepEqual(commandInvocation("env 'a b'", false, env, "/").argv, ["env", "a b"]);
+  assert.deepEqual(commandInvocation(["env", "a b"], undefined, env, "/").argv, ["env", "a b"]);
+  assert.deepEqual(commandInvocation(["env", "a b"], true, env, "/").argv, [
+    "sh",
+    "-c",
+    "env 'a b'",
+  ]);
+});

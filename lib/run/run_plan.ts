@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import type { LoadedPlan, PlanIR, TaskIR } from "../plan/ir.ts";
 import { withoutProvenance } from "../plan/ir.ts";
 import { renderTemplate } from "../plan/template.ts";
-import { createMasker, type Masker, secretValues } from "../security/mask.ts";
+import { createMasker, type Masker, NO_MASK, secretValues } from "../security/mask.ts";
 import {
   buildManifest,
   createRunDir,
@@ -21,12 +21,14 @@ import {
   type RunManifest,
   sha256Hex,
   taskFiles,
-  writeJsonAtomic,
+  writeTextAtomic,
 } from "./artifacts.ts";
 import { canonicalJson } from "./canonical_json.ts";
-import { commandArgv, commandText, taskEnvironment } from "./env.ts";
+import { commandInvocation, commandText, taskEnvironment } from "./env.ts";
 import { EventBus, EventLog, type EventSubscriber, maskDeep } from "./events.ts";
+import { ManifestSpool, streamedEntry, writeStreamedManifest } from "./manifest_writer.ts";
 import { isoMicros, makeResult, nowMicros, type TaskResult } from "./result.ts";
+import { TaskFacts } from "./task_facts.ts";
 import { readPriorRun, reusableResults, stopOrphans } from "./resume.ts";
 import { schedule, type SkipReason } from "./scheduler.ts";
 import type { GroupOutcome } from "./groups.ts";
@@ -34,7 +36,7 @@ import { excludedTasks, type Selection } from "./selection.ts";
 import { flattenGroups } from "./groups.ts";
 import { renderSummary } from "./summary.ts";
 import { type EngineRegistry, runTask } from "./task.ts";
-import { taskLookup } from "./vars.ts";
+import { taskLookup, templateReaders } from "./vars.ts";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -85,7 +87,7 @@ function buildMasker(
   force: boolean,
 ): Masker {
   const declared = ir.secrets;
-  if (!force && Array.isArray(declared) && declared.length === 0) return (text) => text;
+  if (!force && Array.isArray(declared) && declared.length === 0) return NO_MASK;
   return createMasker(secretValues({
     secrets: declared,
     forceAuto: force,
@@ -96,7 +98,9 @@ function buildMasker(
 /**
  * Runs a plan to completion and returns its manifest. Every task of the plan ends with a final
  * status in the manifest, whatever happens; the returned manifest is also written to
- * `<run_path>/run_manifest.json` (except for dry runs, which write nothing).
+ * `<run_path>/run_manifest.json` (except for dry runs, which write nothing). After a real run,
+ * the returned manifest's `task_results` and `task_graph` are read back from that file on
+ * first access: the run does not keep every result in memory.
  *
  * @param plan a lowered plan, or what `loadPlan` returned
  * @param options limits, filters, resume, cancellation and observers
@@ -121,12 +125,16 @@ export async function runPlan(
   const runPath = dryRun ? "" : await createRunDir(runRoot, runId, ir.name);
   const bus = new EventBus(ir.name, {
     log: dryRun ? undefined : new EventLog(join(runPath, RUN_FILES.events)),
-    mask,
+    // without secrets, events need no masked copy
+    mask: mask === NO_MASK ? undefined : mask,
   });
   if (options.onEvent) bus.subscribe(options.onEvent);
   const maxParallel = Math.max(1, options.maxParallel ?? ir.max_parallel);
   const vars = { plan: ir, set: options.set ?? {} };
 
+  // hashed before any task runs: the copy and the canonical JSON of the whole plan are not
+  // added to the end of the run, when the most memory is in use
+  const planHash = sha256Hex(canonicalJson(withoutProvenance(ir)));
   const prior = options.resumeFrom ? readPriorRun(resolve(options.resumeFrom)) : undefined;
   bus.emit("run_start", {
     run_id: runId,
@@ -151,8 +159,19 @@ export async function runPlan(
     if (!preset.has(id)) preset.set(id, makeResult({ task_id: id, status: "skipped", message }));
   }
 
+  // results dependents may still read (templates, when:); dropped after their last reader
   const results = new Map<string, TaskResult>();
-  const whenSources = new Map(tasks.map((task) => [task.id, task.when?.source ?? null]));
+  const readers = templateReaders(tasks, flat.inner);
+  const facts = new TaskFacts(tasks.map((task) => task.id));
+  // a dry run writes no manifest file: its results stay in memory for the returned manifest
+  const dryResults = dryRun ? new Map<string, TaskResult>() : undefined;
+  // a dry run hands the scheduler copies without `when:`; the events still show it
+  const whenSources = dryRun
+    ? new Map(tasks.map((task) => [task.id, task.when?.source ?? null]))
+    : undefined;
+  const spool = dryRun
+    ? undefined
+    : new ManifestSpool(join(runPath, `.${RUN_FILES.manifest}.spool-${Deno.pid}`), tasks.length);
   const lookupFor = (task: TaskIR) => {
     const inner = flat.inner.get(task.id);
     if (!inner) return taskLookup(task, vars, results);
@@ -204,9 +223,11 @@ export async function runPlan(
         command: command === undefined
           ? `<${task.kind} ${task.engine ?? ""}>`
           : commandText(command),
-        argv: command === undefined ? [] : commandArgv(command, task.shell),
+        argv: command === undefined
+          ? []
+          : commandInvocation(command, task.shell, env, task.workdir).argv,
         env_keys: Object.keys(env).sort(),
-        when: whenSources.get(task.id) ?? null,
+        when: whenSources?.get(task.id) ?? null,
       });
       return makeResult({ task_id: task.id, status: "dry_run", message: "Dry run only" });
     }
@@ -229,15 +250,26 @@ export async function runPlan(
     });
   };
 
-  const finalize = (task: TaskIR, result: TaskResult): Promise<void> => {
+  const finalize = (task: TaskIR, result: TaskResult, index: number): Promise<void> => {
     // Mask in place first: dependents rendering templates must never see a secret either.
-    Object.assign(result, maskDeep(result, mask));
-    results.set(task.id, result);
-    if (dryRun) return Promise.resolve();
+    if (mask !== NO_MASK) Object.assign(result, maskDeep(result, mask));
+    if (readers.readers[index]! > 0) results.set(task.id, result);
+    // this task renders nothing more: its dependencies lose a reader
+    for (let e = readers.start[index]!; e < readers.start[index + 1]!; e++) {
+      const d = readers.reads[e]!;
+      if (--readers.readers[d]! === 0) results.delete(tasks[d]!.id);
+    }
+    facts.record(index, result);
+    if (dryResults) {
+      dryResults.set(task.id, result);
+      return Promise.resolve();
+    }
     const files = taskFiles(runPath, task.id);
     result.result_path = files.result;
-    const bytes = writeJsonAtomic(files.result, result);
-    const resultHash = sha256Hex(bytes);
+    const json = JSON.stringify(result, null, 2);
+    const resultHash = sha256Hex(writeTextAtomic(files.result, json + "\n"));
+    // the manifest's entry, spooled to disk: the manifest is assembled from it at the end
+    spool!.add(index, streamedEntry(task.id, json));
     const ran = result.log_path === files.log;
     if (result.status === "skipped" || (result.status === "cancelled" && !ran)) {
       bus.emit("task_skip", {
@@ -275,55 +307,65 @@ export async function runPlan(
     return approved;
   };
 
-  const outcome = await schedule({
-    // a dry run shows every task: conditions cannot be known without results
-    tasks: dryRun ? tasks.map((task) => ({ ...task, when: undefined })) : tasks,
-    maxParallel,
-    failFast: ir.fail_fast,
-    signal,
-    preset,
-    execute,
-    skipResult: (task: TaskIR, reason: SkipReason) =>
-      makeResult({ task_id: task.id, status: reason.status, message: reason.message }),
-    finalize,
-    approve,
-    whenLookup: (task) => lookupFor(task),
-    groups: flat.groups,
-    openGroup,
-    groupResult,
-  });
-
-  const manifest = buildManifest({
-    plan: { ...ir, tasks },
-    planHash: sha256Hex(canonicalJson(withoutProvenance(ir))),
-    runId,
-    runPath,
-    startedAt: isoMicros(startMicros),
-    finishedAt: isoMicros(),
-    wallSec: Math.round(performance.now() - started) / 1000,
-    results: outcome.results,
-    resumedFrom: prior?.path ?? null,
-    interrupted: signal.aborted,
-    executed: !dryRun,
-  });
+  let manifest: RunManifest;
   let manifestHash: string | null = null;
   let summaryHash: string | null = null;
-  if (!dryRun) {
-    manifestHash = sha256Hex(writeJsonAtomic(join(runPath, RUN_FILES.manifest), manifest));
-    const summary = renderSummary(manifest, tasks);
-    await writeFile(join(runPath, RUN_FILES.summary), summary);
-    summaryHash = sha256Hex(summary);
+  try {
+    await schedule({
+      // a dry run shows every task: conditions cannot be known without results
+      tasks: dryRun ? tasks.map((task) => ({ ...task, when: undefined })) : tasks,
+      maxParallel,
+      failFast: ir.fail_fast,
+      signal,
+      preset,
+      execute,
+      skipResult: (task: TaskIR, reason: SkipReason) =>
+        makeResult({ task_id: task.id, status: reason.status, message: reason.message }),
+      finalize,
+      approve,
+      whenLookup: (task) => lookupFor(task),
+      groups: flat.groups,
+      openGroup,
+      groupResult,
+    });
+    const input = {
+      plan: { ...ir, tasks },
+      planHash,
+      runId,
+      runPath,
+      startedAt: isoMicros(startMicros),
+      finishedAt: isoMicros(),
+      wallSec: Math.round(performance.now() - started) / 1000,
+      resumedFrom: prior?.path ?? null,
+      interrupted: signal.aborted,
+      executed: !dryRun,
+    };
+    if (dryResults) {
+      manifest = buildManifest({ ...input, results: dryResults });
+    } else {
+      const written = writeStreamedManifest(
+        join(runPath, RUN_FILES.manifest),
+        input,
+        facts,
+        spool!,
+      );
+      manifest = written.manifest;
+      manifestHash = written.hash;
+      const summary = renderSummary(manifest, tasks, facts);
+      await writeFile(join(runPath, RUN_FILES.summary), summary);
+      summaryHash = sha256Hex(summary);
+    }
+  } finally {
+    spool?.close();
   }
-  const all = [...outcome.results.values()];
-  const count = (status: string) => all.filter((r) => r.status === status).length;
   bus.emit("run_complete", {
     success: manifest.success,
-    ok: count("success"),
-    soft_failed: count("soft_failed"),
-    failed: count("failed"),
-    skipped: count("skipped"),
-    cancelled: count("cancelled"),
-    dry_run: count("dry_run"),
+    ok: facts.count("success"),
+    soft_failed: facts.count("soft_failed"),
+    failed: facts.count("failed"),
+    skipped: facts.count("skipped"),
+    cancelled: facts.count("cancelled"),
+    dry_run: facts.count("dry_run"),
     cost_usd: null,
     tokens: null,
     duration_sec: Math.round(performance.now() - started) / 1000,

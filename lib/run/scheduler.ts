@@ -26,12 +26,23 @@ import type { TaskIR } from "../plan/ir.ts";
 import { evaluateWhen } from "../plan/when.ts";
 import type { TaskStatus } from "./events.ts";
 import { type GroupOutcome, groupOutcome } from "./groups.ts";
+import { ReadySet } from "./ready_set.ts";
 import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
 
 /** Message prefix of a skip caused by a failed dependency (resume relies on it). */
 export const DEPENDENCY_FAILED_PREFIX = "Skipped because dependency failed: ";
 /** Message of a skip caused by a denied approval. */
 export const APPROVAL_DENIED = "Approval denied or non-interactive";
+
+/** Status codes of the per-task status array (code = position + 1; 0 = not final yet). */
+const STATUS_CODES: readonly TaskStatus[] = [
+  "success",
+  "failed",
+  "soft_failed",
+  "skipped",
+  "dry_run",
+  "cancelled",
+];
 
 const CANCELLED_BEFORE_START: SkipReason = {
   status: "cancelled",
@@ -61,14 +72,16 @@ export interface ScheduleOptions {
   execute: (task: TaskIR, wave: number) => Promise<TaskResult>;
   /** Builds the result of a task that does not run. */
   skipResult: (task: TaskIR, reason: SkipReason) => TaskResult;
-  /** Records a final result (writes artifacts, emits events). Called once per task. */
-  finalize: (task: TaskIR, result: TaskResult) => Promise<void>;
+  /**
+   * Records a final result (writes artifacts, emits events). Called once per task, before any
+   * dependent is gated. The scheduler keeps only the status (and, for group members, the
+   * message) afterwards: whoever needs more of a result keeps it here.
+   */
+  finalize: (task: TaskIR, result: TaskResult, index: number) => Promise<void>;
   /** Asks whether a `requires_approval` task may run. */
   approve?: (task: TaskIR) => Promise<boolean>;
-  /** Lookup for `when:` variables, given the results so far. */
-  whenLookup: (task: TaskIR, results: ReadonlyMap<string, TaskResult>) => (
-    name: string,
-  ) => string | undefined;
+  /** Lookup for `when:` variables (upstream values come from what `finalize` recorded). */
+  whenLookup: (task: TaskIR) => (name: string) => string | undefined;
   /** Group id → ids of its direct members (all of them in `tasks`). */
   groups?: ReadonlyMap<string, readonly string[]>;
   /** Called when a group opens (its members may start). */
@@ -77,18 +90,18 @@ export interface ScheduleOptions {
   groupResult?: (task: TaskIR, outcome: GroupOutcome) => TaskResult;
 }
 
-/** What {@linkcode schedule} returns. */
+/** What {@linkcode schedule} returns (results went to `finalize`, one per task). */
 export interface ScheduleOutcome {
-  /** Final results in plan order. */
-  results: Map<string, TaskResult>;
   /** The task whose failure triggered fail_fast, if any. */
   failFastBy: string | null;
 }
 
 /**
- * Runs the DAG to completion.
+ * Runs the DAG to completion: every task's final result is handed to `finalize` exactly once.
  *
- * @returns every task's final result, in plan order
+ * Per task, only small facts stay in memory (a status code, a blocked flag, counters, the
+ * dependents as flat arrays); the results themselves are not kept, so a 20 000-task run does
+ * not hold 20 000 result objects here.
  */
 export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcome> {
   const { tasks, signal } = options;
@@ -108,24 +121,48 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     const g = groupOf.get(i);
     return g === undefined ? task : { ...task, depends_on: [...task.depends_on, tasks[g]!.id] };
   }));
-  const dependents: number[][] = tasks.map(() => []);
-  const remaining = tasks.map((task, i) => {
-    const deps = task.depends_on.filter((dep) => index.has(dep));
-    for (const dep of deps) dependents[index.get(dep)!]!.push(i);
+  // Dependents in compressed form (one Int32Array of edges + offsets): an array per task
+  // would cost ~150 bytes each once pushed to.
+  const remaining = new Int32Array(tasks.length);
+  const firstDependent = new Int32Array(tasks.length + 1);
+  for (const task of tasks) {
+    for (const dep of task.depends_on) {
+      const d = index.get(dep);
+      if (d !== undefined) firstDependent[d + 1]!++;
+    }
+  }
+  for (let i = 0; i < tasks.length; i++) firstDependent[i + 1]! += firstDependent[i]!;
+  const dependents = new Int32Array(firstDependent[tasks.length]!);
+  const fill = firstDependent.slice(0, tasks.length);
+  for (const [i, task] of tasks.entries()) {
+    let count = 0;
+    for (const dep of task.depends_on) {
+      const d = index.get(dep);
+      if (d === undefined) continue;
+      dependents[fill[d]!++] = i;
+      count++;
+    }
     // members also wait for their group to open
-    return deps.length + (groupOf.has(i) ? 1 : 0);
-  });
+    remaining[i] = count + (groupOf.has(i) ? 1 : 0);
+  }
   const openMembers = new Map([...members].map(([g, list]) => [g, list.length]));
   const opened = new Set<number>();
-  const results = new Map<string, TaskResult>();
-  const blocked = new Set<string>();
-  const writes: Promise<void>[] = [];
-  const ready: number[] = [];
+  // status[i]: index into STATUS_CODES + 1, 0 while the task is not final
+  const status = new Uint8Array(tasks.length);
+  const blocked = new Uint8Array(tasks.length);
+  // a group's outcome names its members' messages: kept for members only
+  const memberMessages = new Map<number, string>();
+  let finished = 0;
+  // finalize promises not yet settled (not one per task: settled ones are dropped)
+  const writes = new Set<Promise<void>>();
+  let writeError: { error: unknown } | undefined;
+  const ready = new ReadySet(tasks.length);
   const inFlight = new Map<number, Promise<void>>();
   let failFastBy: string | null = null;
   let wake: (() => void) | undefined;
 
-  const isDone = (i: number) => results.has(tasks[i]!.id);
+  const isDone = (i: number) => status[i] !== 0;
+  const statusOf = (i: number): TaskStatus => STATUS_CODES[status[i]! - 1]!;
 
   /** Records a final result and releases dependents (iteratively: chains can be long). */
   const complete = (first: number, firstResult: TaskResult, firstBlocked: boolean) => {
@@ -134,9 +171,14 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
       const [i, result, isBlocked] = work.pop()!;
       const task = tasks[i]!;
       if (isDone(i)) continue;
-      results.set(task.id, result);
-      if (isBlocked) blocked.add(task.id);
-      writes.push(options.finalize(task, result));
+      const code = STATUS_CODES.indexOf(result.status) + 1;
+      // an unknown status would leave the task open forever: fail loudly instead
+      if (code === 0) throw new Error(`task '${task.id}': unknown status ${result.status}`);
+      status[i] = code;
+      finished++;
+      if (isBlocked) blocked[i] = 1;
+      if (groupOf.has(i)) memberMessages.set(i, result.message);
+      track(options.finalize(task, result, i));
       if (result.status === "failed" && options.failFast && failFastBy === null) {
         failFastBy = task.id;
       }
@@ -156,7 +198,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
         openMembers.set(g, openMembers.get(g)! - 1);
         if (openMembers.get(g) === 0 && !isDone(g)) work.push(closeGroup(g));
       }
-      for (const d of dependents[i]!) {
+      for (let e = firstDependent[i]!; e < firstDependent[i + 1]!; e++) {
+        const d = dependents[e]!;
         remaining[d]!--;
         if (remaining[d] === 0 && !isDone(d)) release(d, work);
       }
@@ -168,7 +211,18 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     const decision = gate(i);
     if (decision) work.push([i, options.skipResult(tasks[i]!, decision), decision.blocked]);
     else if (members.has(i)) openGroup(i, work);
-    else insertReady(i);
+    else ready.add(i);
+  };
+
+  const track = (write: Promise<void>) => {
+    writes.add(write);
+    write.then(
+      () => writes.delete(write),
+      (error) => {
+        writes.delete(write);
+        writeError ??= { error };
+      },
+    );
   };
 
   const openGroup = (g: number, work: Array<[number, TaskResult, boolean]>) => {
@@ -182,15 +236,12 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
   };
 
   const closeGroup = (g: number): [number, TaskResult, boolean] => {
-    const outcome = groupOutcome(members.get(g)!.map((m) => {
-      const result = results.get(tasks[m]!.id)!;
-      return {
-        id: tasks[m]!.id,
-        status: result.status,
-        message: result.message,
-        blocked: blocked.has(tasks[m]!.id),
-      };
-    }));
+    const outcome = groupOutcome(members.get(g)!.map((m) => ({
+      id: tasks[m]!.id,
+      status: statusOf(m),
+      message: memberMessages.get(m) ?? "",
+      blocked: blocked[m] === 1,
+    })));
     const result = options.groupResult?.(tasks[g]!, outcome) ??
       options.skipResult(tasks[g]!, {
         status: outcome.status === "cancelled" ? "cancelled" : "skipped",
@@ -200,29 +251,26 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     return [g, result, outcome.blocked];
   };
 
-  const insertReady = (i: number) => {
-    let at = ready.length;
-    while (at > 0 && ready[at - 1]! > i) at--;
-    ready.splice(at, 0, i);
-  };
-
   /** Decides whether a task whose dependencies are final may run; a reason when it may not. */
   const gate = (i: number): SkipReason | undefined => {
     const task = tasks[i]!;
     if (signal.aborted) return CANCELLED_BEFORE_START;
     if (task.when) {
-      const deps = task.depends_on.map((d) => results.get(d)?.status ?? "skipped");
+      const deps = task.depends_on.map((dep) => {
+        const d = index.get(dep);
+        return d !== undefined && isDone(d) ? statusOf(d) : "skipped";
+      });
       const ok = evaluateWhen(task.when.expr, {
-        lookup: options.whenLookup(task, results),
-        dependencyStatuses: deps as TaskStatus[],
+        lookup: options.whenLookup(task),
+        dependencyStatuses: deps,
       });
       return ok
         ? undefined
         : { status: "skipped", message: `Condition not met: ${task.when.source}`, blocked: false };
     }
     const bad = task.depends_on.filter((dep) => {
-      const result = results.get(dep);
-      return result !== undefined && (!SUCCESS_LIKE.has(result.status) || blocked.has(dep));
+      const d = index.get(dep);
+      return d !== undefined && isDone(d) && (!SUCCESS_LIKE.has(statusOf(d)) || blocked[d] === 1);
     });
     if (bad.length === 0) return undefined;
     return {
@@ -258,7 +306,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     if (preset && !isDone(i)) complete(i, preset, false);
   }
   for (let i = 0; i < tasks.length; i++) {
-    if (remaining[i] === 0 && !isDone(i) && !ready.includes(i) && !opened.has(i)) {
+    if (remaining[i] === 0 && !isDone(i) && !ready.has(i) && !opened.has(i)) {
       const work: Array<[number, TaskResult, boolean]> = [];
       release(i, work);
       for (const [j, result, isBlocked] of work) complete(j, result, isBlocked);
@@ -268,13 +316,13 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
   try {
-    while (results.size < tasks.length) {
+    while (finished < tasks.length) {
       const stopped = signal.aborted || failFastBy !== null;
-      while (!stopped && ready.length > 0 && inFlight.size < options.maxParallel) {
-        dispatch(ready.shift()!);
+      while (!stopped && ready.size > 0 && inFlight.size < options.maxParallel) {
+        dispatch(ready.take()!);
       }
       if (inFlight.size === 0) {
-        if (!stopped && ready.length > 0) continue;
+        if (!stopped && ready.size > 0) continue;
         // Nothing runs and nothing can start: close every task still open.
         const reason: SkipReason = signal.aborted ? CANCELLED_BEFORE_START : failFastBy !== null
           ? {
@@ -287,7 +335,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
             message: "Unreachable: a dependency never finished",
             blocked: true,
           };
-        ready.length = 0;
+        ready.clear();
         // plain tasks first: an open group then closes from its members' results
         for (let i = 0; i < tasks.length; i++) {
           if (!isDone(i) && !members.has(i)) {
@@ -304,10 +352,9 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     }
     await Promise.all(inFlight.values());
     await Promise.all(writes);
+    if (writeError) throw writeError.error;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-  const ordered = new Map<string, TaskResult>();
-  for (const task of tasks) ordered.set(task.id, results.get(task.id)!);
-  return { results: ordered, failFastBy };
+  return { failFastBy };
 }

@@ -8,18 +8,37 @@
 import { depths } from "../dag/graph.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import type { RunManifest } from "./artifacts.ts";
-import type { TaskResult } from "./result.ts";
+import type { TaskStatus } from "./events.ts";
+
+/** What the summary reads of one task's result. */
+export interface SummaryResult {
+  task_id: string;
+  status: TaskStatus;
+  duration_sec: number;
+  message: string;
+}
+
+/**
+ * The results the summary reads: by id, and all of them in `task_results` order. A
+ * `Map<string, TaskResult>` in that order fits, and so does the run's compact `TaskFacts`.
+ */
+export interface SummaryResults {
+  /** One task's result, if it has one. */
+  get(id: string): SummaryResult | undefined;
+  /** Every result, in the manifest's `task_results` order. */
+  values(): Iterable<SummaryResult>;
+}
 
 /** The duration-weighted longest dependency chain, first task first, and its total seconds. */
 export function criticalPath(
   tasks: readonly TaskIR[],
-  results: Readonly<Record<string, TaskResult>>,
+  results: SummaryResults,
 ): { path: string[]; seconds: number } {
   const depth = depths(tasks);
   const order = [...tasks].sort((a, b) => depth.get(a.id)! - depth.get(b.id)!);
   const best = new Map<string, { total: number; prev: string | null }>();
   for (const task of order) {
-    const own = results[task.id]?.duration_sec ?? 0;
+    const own = results.get(task.id)?.duration_sec ?? 0;
     let prev: string | null = null;
     let base = 0;
     for (const dep of task.depends_on) {
@@ -48,9 +67,19 @@ function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-/** Renders run_summary.md. */
-export function renderSummary(manifest: RunManifest, tasks: readonly TaskIR[]): string {
-  const results = Object.values(manifest.task_results);
+/**
+ * Renders run_summary.md.
+ *
+ * @param manifest the run's manifest (its `task_results` are only read when `facts` is absent)
+ * @param tasks the plan's tasks, in plan order
+ * @param facts the results to summarise (a streamed manifest does not hold them)
+ */
+export function renderSummary(
+  manifest: RunManifest,
+  tasks: readonly TaskIR[],
+  facts: SummaryResults = new Map(Object.entries(manifest.task_results)),
+): string {
+  const results = [...facts.values()];
   const count = (status: string) => results.filter((r) => r.status === status).length;
   const wall = (Date.parse(manifest.finished_at) - Date.parse(manifest.started_at)) / 1000;
   const status = manifest.interrupted ? "INTERRUPTED" : manifest.success ? "SUCCESS" : "FAILED";
@@ -79,7 +108,7 @@ export function renderSummary(manifest: RunManifest, tasks: readonly TaskIR[]): 
   lines.push("", "## Tasks", "", "| Task | Status | Duration | Cost | Tokens | Engine |");
   lines.push("| --- | --- | --- | --- | --- | --- |");
   for (const task of tasks) {
-    const r = manifest.task_results[task.id];
+    const r = facts.get(task.id);
     if (!r) continue;
     lines.push(
       `| ${cell(task.id)} | ${r.status} | ${r.duration_sec.toFixed(1)}s | n/a | n/a | ${
@@ -87,7 +116,7 @@ export function renderSummary(manifest: RunManifest, tasks: readonly TaskIR[]): 
       } |`,
     );
   }
-  const critical = criticalPath(tasks, manifest.task_results);
+  const critical = criticalPath(tasks, facts);
   lines.push("", "## Critical path", "");
   lines.push(
     critical.path.length > 0
@@ -98,7 +127,10 @@ export function renderSummary(manifest: RunManifest, tasks: readonly TaskIR[]): 
   const waves = new Map<number, string[]>();
   for (const task of tasks) {
     const d = depth.get(task.id) ?? 0;
-    waves.set(d, [...(waves.get(d) ?? []), task.id]);
+    // push, not copy: copying the list per task was O(n²) for a wide plan
+    const wave = waves.get(d);
+    if (wave) wave.push(task.id);
+    else waves.set(d, [task.id]);
   }
   lines.push("", "## Timeline", "");
   for (const [wave, ids] of [...waves].sort((a, b) => a[0] - b[0])) {

@@ -13,10 +13,10 @@
 import { existsSync, statSync } from "node:fs";
 import type { TaskIR } from "../plan/ir.ts";
 import type { Masker } from "../security/mask.ts";
-import { commandArgv, commandText } from "./env.ts";
+import { commandInvocation, commandText } from "./env.ts";
 import type { EventBus } from "./events.ts";
 import { LogFile } from "./log_file.ts";
-import { directCommand, type ProcessOutcome, runProcess } from "./process.ts";
+import { type ProcessOutcome, runProcess } from "./process.ts";
 import {
   failureCategory,
   type FailureRecord,
@@ -187,13 +187,11 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     const command = renderCommand(step.command, ctx.render);
     // A plain string command (a word list, no shell syntax) is exec'd without `sh -c`, as make
     // does: one fork+exec less per step, same behaviour (see directCommand).
-    const direct = typeof command === "string" && task.shell !== false
-      ? directCommand(command, ctx.env, task.workdir)
-      : undefined;
+    const invocation = commandInvocation(command, task.shell, ctx.env, task.workdir);
     return await runProcess({
-      argv: direct?.argv ?? commandArgv(command, task.shell),
+      argv: invocation.argv,
       cwd: task.workdir,
-      env: direct?.env ?? ctx.env,
+      env: invocation.env,
       timeoutSec: task.timeout_sec,
       log,
       tailLines: task.stdout_tail_lines,

@@ -7,6 +7,7 @@
  */
 import type { PlanIR, TaskIR } from "../plan/ir.ts";
 import { classifyVar } from "../plan/template.ts";
+import type { FlatPlan } from "./groups.ts";
 import type { TaskResult } from "./result.ts";
 
 /** Values shared by every task of a run. */
@@ -80,4 +81,35 @@ export function taskLookup(
         return undefined;
     }
   };
+}
+
+/**
+ * For each task, how many tasks may read its result in templates or `when:` (its dependents,
+ * under flattened and under sub-plan names), and for each task the tasks it reads: a result is
+ * kept in memory only until its last reader is final.
+ *
+ * @param tasks the flattened tasks, in plan order
+ * @param inner flattened inner ids → their origin (they read under their sub-plan's names)
+ * @returns `readers[i]`, and the tasks task `i` reads: `reads[start[i] .. start[i + 1]]`
+ */
+export function templateReaders(
+  tasks: readonly TaskIR[],
+  inner: FlatPlan["inner"],
+): { readers: Int32Array; start: Int32Array; reads: Int32Array } {
+  const index = new Map(tasks.map((task, i) => [task.id, i]));
+  const lists = tasks.map((task) => {
+    const origin = inner.get(task.id);
+    const ids = new Set(task.depends_on);
+    for (const dep of origin?.task.depends_on ?? []) ids.add(origin!.prefix + dep);
+    return [...ids].map((id) => index.get(id)).filter((i): i is number => i !== undefined);
+  });
+  const readers = new Int32Array(tasks.length);
+  const start = new Int32Array(tasks.length + 1);
+  for (const [i, list] of lists.entries()) start[i + 1] = start[i]! + list.length;
+  const reads = new Int32Array(start[tasks.length]!);
+  for (const [i, list] of lists.entries()) {
+    reads.set(list, start[i]!);
+    for (const d of list) readers[d]!++;
+  }
+  return { readers, start, reads };
 }

@@ -366,3 +366,32 @@ tasks:
     assert.match(new TextDecoder().decode(out.stderr), /cancelling/);
   });
 });
+
+Deno.test("--dry-run shows the argv a run would exec: direct for plain commands, sh -c otherwise", async () => {
+  await withFiles({
+    "plan.yaml": `name: dry
+tasks:
+  - id: plain
+    command: env -0
+  - id: shelly
+    command: echo "a b" > out.txt
+  - id: builtin
+    command: "true"
+  - id: listed
+    command: [printf, "%s", x y]
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml", "--dry-run", "--output", "jsonl"], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const argv = Object.fromEntries(
+      run.stdout.trim().split("\n").map((line) => JSON.parse(line))
+        .filter((e) => e.event === "dry_run_task").map((e) => [e.task_id, e.argv]),
+    );
+    assert.deepEqual(argv, {
+      plain: ["env", "-0"],
+      shelly: ["sh", "-c", `echo "a b" > out.txt`],
+      builtin: ["sh", "-c", "true"],
+      listed: ["printf", "%s", "x y"],
+    });
+  });
+});

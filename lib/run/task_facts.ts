@@ -1,0 +1,94 @@
+/**
+ * What a run remembers of each finished task once its result is on disk: the status, the
+ * duration and, for failures, the message — what the summary, the manifest's totals and
+ * `run_complete` need. Nine bytes per task instead of a ~1 KB result object.
+ *
+ * @module
+ */
+import type { TaskStatus } from "./events.ts";
+import { objectKeyOrder } from "./manifest_writer.ts";
+import { SUCCESS_LIKE } from "./result.ts";
+import type { SummaryResult, SummaryResults } from "./summary.ts";
+
+const STATUSES: readonly TaskStatus[] = [
+  "success",
+  "failed",
+  "soft_failed",
+  "skipped",
+  "dry_run",
+  "cancelled",
+];
+
+/** Per-task facts by plan index; iterated in the manifest's `task_results` key order. */
+export class TaskFacts implements SummaryResults {
+  #ids: readonly string[];
+  /** STATUSES position + 1; 0 = not recorded. */
+  #status: Uint8Array;
+  #duration: Float64Array;
+  #messages = new Map<number, string>();
+  #byId: Map<string, number> | undefined;
+
+  /** @param ids every task id, in plan order */
+  constructor(ids: readonly string[]) {
+    this.#ids = ids;
+    this.#status = new Uint8Array(ids.length);
+    this.#duration = new Float64Array(ids.length);
+  }
+
+  /** Records task `index`'s final result. */
+  record(index: number, result: SummaryResult): void {
+    const code = STATUSES.indexOf(result.status) + 1;
+    if (code === 0) throw new Error(`unknown status ${result.status}`);
+    this.#status[index] = code;
+    this.#duration[index] = result.duration_sec;
+    // the summary lists failures with their message; other messages are not needed
+    if (result.status === "failed") this.#messages.set(index, result.message);
+    else this.#messages.delete(index);
+  }
+
+  #fact(index: number): SummaryResult | undefined {
+    const code = this.#status[index]!;
+    if (code === 0) return undefined;
+    return {
+      task_id: this.#ids[index]!,
+      status: STATUSES[code - 1]!,
+      duration_sec: this.#duration[index]!,
+      message: this.#messages.get(index) ?? "",
+    };
+  }
+
+  /** The facts of one task (message only for failures), or undefined when not recorded. */
+  get(id: string): SummaryResult | undefined {
+    // only the summary asks by id, once at the end: the map is built then, not per task
+    this.#byId ??= new Map(this.#ids.map((taskId, i) => [taskId, i]));
+    const index = this.#byId.get(id);
+    return index === undefined ? undefined : this.#fact(index);
+  }
+
+  /** Recorded facts in the order `Object.values(manifest.task_results)` would list them. */
+  *values(): IterableIterator<SummaryResult> {
+    for (const index of objectKeyOrder(this.#ids)) {
+      const fact = this.#fact(index);
+      if (fact) yield fact;
+    }
+  }
+
+  /** How many recorded tasks have this status. */
+  count(status: TaskStatus): number {
+    const code = STATUSES.indexOf(status) + 1;
+    let n = 0;
+    for (const c of this.#status) if (c === code) n++;
+    return n;
+  }
+
+  /** The manifest's totals, summed in the same order as when results were kept. */
+  totals(): { succeeded: boolean; sequentialSec: number } {
+    let succeeded = true;
+    let sequentialSec = 0;
+    for (const fact of this.values()) {
+      if (!SUCCESS_LIKE.has(fact.status)) succeeded = false;
+      if (fact.status !== "skipped") sequentialSec += fact.duration_sec;
+    }
+    return { succeeded, sequentialSec };
+  }
+}
