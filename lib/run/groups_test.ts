@@ -1,32 +1,11 @@
 import assert from "node:assert/strict";
 import type { PlanIR, TaskIR } from "../plan/ir.ts";
+import { fixtureTask } from "./_task_fixture.ts";
 import { flattenGroups, groupOutcome } from "./groups.ts";
 import { makeResult, type TaskResult } from "./result.ts";
 import { schedule } from "./scheduler.ts";
 
-function task(id: string, deps: string[] = [], extra: Partial<TaskIR> = {}): TaskIR {
-  return {
-    id,
-    kind: "shell",
-    description: "",
-    tags: [],
-    depends_on: deps,
-    command: "true",
-    workdir: "/",
-    env: {},
-    timeout_sec: 10,
-    stdout_tail_lines: 5,
-    allow_failure: false,
-    max_retries: 0,
-    retry_delay_sec: 0,
-    retry_strategy: "constant",
-    cache: false,
-    context_from: [],
-    requires_approval: false,
-    origin: { file: "t.yaml", line: 1, column: 1 },
-    ...extra,
-  };
-}
+const task = fixtureTask;
 
 function plan(name: string, tasks: TaskIR[]): PlanIR {
   return {
