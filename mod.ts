@@ -39,7 +39,7 @@ export { loadPlan } from "./lib/plan/load.ts";
 export type { LoadOutcome, LoadPlanOptions } from "./lib/plan/load.ts";
 export type { LoadedPlan, PlanIR, PromptSource, TaskIR, TaskKind } from "./lib/plan/ir.ts";
 export { withoutProvenance } from "./lib/plan/ir.ts";
-export { ENGINE_NAMES, type EngineName } from "./lib/plan/schema.ts";
+export { ENGINE_NAMES, type EngineName } from "./lib/plan/names.ts";
 export type { WhenExpr } from "./lib/plan/when.ts";
 export type { PlanIssue, SourceLocation } from "./lib/errors.ts";
 export { MaestroError, PlanError } from "./lib/errors.ts";
