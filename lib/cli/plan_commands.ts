@@ -6,7 +6,7 @@
 import { EXIT, type PlanIssue } from "../errors.ts";
 import { type GraphStats, graphStats } from "../dag/graph.ts";
 import { type LoadOutcome, loadPlan } from "../plan/load.ts";
-import { type PlanIR, withoutProvenance } from "../plan/ir.ts";
+import { type LoadedPlan, type PlanIR, withoutProvenance } from "../plan/ir.ts";
 import { displayPath, issueJson, issueLines, paint, printJson } from "./output.ts";
 
 /** Options common to the commands that load a plan. */
@@ -43,6 +43,15 @@ async function load(path: string, options: PlanReadOptions): Promise<LoadOutcome
     return EXIT.invalid;
   }
   return await loadPlan(path, { strict: options.strict ?? false, set });
+}
+
+/** A valid plan for a command that prints it, or the exit code after printing its problems. */
+async function loadValid(path: string, options: PlanReadOptions): Promise<LoadedPlan | number> {
+  const outcome = await load(path, options);
+  if (typeof outcome === "number") return outcome;
+  if (outcome.plan) return outcome.plan;
+  printIssues(outcome.errors, outcome.warnings);
+  return EXIT.invalid;
 }
 
 /** Summary figures shown by `validate`. */
@@ -106,14 +115,9 @@ export async function irCommand(
   path: string,
   options: PlanReadOptions & { origin?: boolean },
 ): Promise<number> {
-  const outcome = await load(path, options);
-  if (typeof outcome === "number") return outcome;
-  if (!outcome.plan) {
-    printIssues(outcome.errors, outcome.warnings);
-    return EXIT.invalid;
-  }
-  const ir = options.origin === false ? withoutProvenance(outcome.plan.ir) : outcome.plan.ir;
-  printJson(ir);
+  const plan = await loadValid(path, options);
+  if (typeof plan === "number") return plan;
+  printJson(options.origin === false ? withoutProvenance(plan.ir) : plan.ir);
   return EXIT.ok;
 }
 
@@ -170,13 +174,9 @@ export async function graphCommand(
   path: string,
   options: PlanReadOptions & { format: "mermaid" | "dot" | "json" },
 ): Promise<number> {
-  const outcome = await load(path, options);
-  if (typeof outcome === "number") return outcome;
-  if (!outcome.plan) {
-    printIssues(outcome.errors, outcome.warnings);
-    return EXIT.invalid;
-  }
-  console.log(renderGraph(outcome.plan.ir, options.format));
+  const plan = await loadValid(path, options);
+  if (typeof plan === "number") return plan;
+  console.log(renderGraph(plan.ir, options.format));
   return EXIT.ok;
 }
 
