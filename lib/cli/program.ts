@@ -114,6 +114,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: "re-run what did not succeed in an earlier run",
       },
       { name: "resume-last", type: "boolean", description: "resume the latest run of the plan" },
+      {
+        name: "execution-profile",
+        type: "string",
+        value: "profile",
+        choices: ["plan", "safe", "yolo"],
+        description: "what engine agents may do without asking: plan (default), safe or yolo",
+      },
     ],
     async action(plans, o) {
       const { runCommand } = await import("./run_command.ts");
@@ -134,6 +141,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         parallel: o.flag("parallel"),
         resume: o.string("resume"),
         resumeLast: o.flag("resume-last"),
+        executionProfile: o.string("execution-profile"),
       });
     },
   },

@@ -19,6 +19,8 @@ import { createLiveView } from "../term/live.ts";
 import { findLastRun } from "../run/resume.ts";
 import { type RunManifest, runPlan } from "../run/run_plan.ts";
 import { issueLines } from "./output.ts";
+import { EXECUTION_PROFILES } from "../run/engine_executor.ts";
+import type { ExecutionProfile } from "../../engines/types.ts";
 import { parseSetValues } from "./plan_commands.ts";
 
 /** Options of `maestro run`, as the command line gives them. */
@@ -38,6 +40,8 @@ export interface RunCommandOptions {
   resume?: string;
   resumeLast?: boolean;
   verbose?: boolean;
+  /** `--execution-profile plan|safe|yolo`: how much engine agents may do unasked. */
+  executionProfile?: string;
 }
 
 /** Splits repeatable, comma-separated id lists. */
@@ -133,6 +137,10 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     throw usage("--resume and --resume-last take exactly one plan");
   }
   if (options.resume && options.resumeLast) throw usage("use either --resume or --resume-last");
+  const profile = options.executionProfile ?? "plan";
+  if (!(EXECUTION_PROFILES as readonly string[]).includes(profile)) {
+    throw usage(`--execution-profile expects plan, safe or yolo, got "${profile}"`);
+  }
 
   const plans: LoadedPlan[] = [];
   for (const path of paths) {
@@ -177,6 +185,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       approve: ttyApprover(),
       maskSecrets: options.maskSecrets,
       resumeFrom,
+      executionProfile: profile as ExecutionProfile,
       onEvent: (record) => {
         trackGroups(record);
         output.subscriber(record);

@@ -221,6 +221,8 @@ export interface ManifestInput {
   resumedFrom: string | null;
   interrupted: boolean;
   executed: boolean;
+  /** Execution profile of engine tasks. @default {"plan"} */
+  executionProfile?: string;
 }
 
 /** `success` rule of the reference: every status is success-like. */
@@ -249,6 +251,10 @@ export interface ManifestTotals {
   succeeded: boolean;
   /** Sum of the durations of the tasks that were not skipped, in plan order. */
   sequentialSec: number;
+  /** Σ cost_usd of the tasks that reported one (engine tasks), null when none did. */
+  costUsd?: number | null;
+  /** Σ token_usage.total, null when no task reported tokens. */
+  tokens?: number | null;
 }
 
 /** Builds the manifest object (keys in the reference order). */
@@ -285,12 +291,12 @@ export function manifestSkeleton(
     started_at: input.startedAt,
     finished_at: input.finishedAt,
     success: !input.interrupted && totals.succeeded,
-    execution_profile: "plan",
+    execution_profile: input.executionProfile ?? "plan",
     task_results: {},
     sequential_duration_sec: seq,
     parallelism_savings_pct: savings,
-    total_cost_usd: null,
-    total_tokens: null,
+    total_cost_usd: totals.costUsd ?? null,
+    total_tokens: totals.tokens ?? null,
     budget_exceeded: false,
     plan_hash: input.planHash,
     quality_score: null,

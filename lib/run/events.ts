@@ -51,6 +51,13 @@ export interface EventPayloads {
     pgid: number;
   };
   task_output: { task_id: string; stream: "stdout" | "stderr"; lines: string[] };
+  /** An engine's agent called a tool (reported when the attempt ends; large inputs cut). */
+  tool_call: {
+    task_id: string;
+    attempt: number;
+    name: string;
+    input: Record<string, unknown>;
+  };
   task_retry: {
     task_id: string;
     attempt: number;

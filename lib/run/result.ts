@@ -71,6 +71,10 @@ export interface TaskResult {
   task_hash: string | null;
   /** Pid (= process group) of the last process the task ran; absent when none ran. */
   pgid?: number;
+  /** Engine tasks: where `cost_usd` came from (`reported`, `priced`, `unknown`). */
+  cost_source?: string;
+  /** Engine tasks: the CLI's session/thread id of the last attempt, when it printed one. */
+  session_id?: string | null;
 }
 
 /** What a caller decides about a result; everything else gets its default. */

@@ -36,6 +36,7 @@ import { excludedTasks, type Selection } from "./selection.ts";
 import { flattenGroups } from "./groups.ts";
 import { renderSummary } from "./summary.ts";
 import { type EngineRegistry, runTask } from "./task.ts";
+import type { ExecutionProfile } from "../../engines/types.ts";
 import { taskLookup, templateReaders } from "./vars.ts";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -68,8 +69,13 @@ export interface RunPlanOptions extends Selection {
   resumeFrom?: string;
   /** Receives every event (including the unlogged task_output). */
   onEvent?: EventSubscriber;
-  /** Engine executors; none exist yet, so engine tasks fail with E102. */
+  /**
+   * Engine adapters by name. @default {builtinEngines} (claude, codex; other engines fail with
+   * E102)
+   */
   engines?: EngineRegistry;
+  /** Execution profile of engine tasks (seed-behaviour §3). @default {"plan"} */
+  executionProfile?: ExecutionProfile;
   /** Milliseconds between TERM and KILL when stopping a process group. @default {2000} */
   graceMs?: number;
   /** The environment tasks inherit from (allowlisted). @default {Deno.env.toObject()} */
@@ -246,6 +252,9 @@ export async function runPlan(
       signal,
       mask,
       engines: options.engines,
+      goal: flat.inner.get(task.id)?.plan.goal ?? ir.goal,
+      profile: options.executionProfile ?? "plan",
+      parentEnv,
       graceMs: options.graceMs,
     });
   };
@@ -286,7 +295,7 @@ export async function runPlan(
       exit_code: result.exit_code,
       duration_sec: result.duration_sec,
       cost_usd: result.cost_usd,
-      tokens: null,
+      tokens: result.token_usage?.total ?? null,
       failure_category: result.failure_history.at(-1)?.category ?? null,
       message: result.message,
       log_hash: ran ? fileHashSync(files.log) : null,
@@ -339,6 +348,7 @@ export async function runPlan(
       resumedFrom: prior?.path ?? null,
       interrupted: signal.aborted,
       executed: !dryRun,
+      executionProfile: options.executionProfile ?? "plan",
     };
     if (dryResults) {
       manifest = buildManifest({ ...input, results: dryResults });
@@ -366,8 +376,8 @@ export async function runPlan(
     skipped: facts.count("skipped"),
     cancelled: facts.count("cancelled"),
     dry_run: facts.count("dry_run"),
-    cost_usd: null,
-    tokens: null,
+    cost_usd: facts.usage().costUsd,
+    tokens: facts.usage().tokens,
     duration_sec: Math.round(performance.now() - started) / 1000,
     manifest_hash: manifestHash,
     summary_hash: summaryHash,

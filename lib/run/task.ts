@@ -8,6 +8,12 @@
  * success or soft failure, and a failing verify makes the attempt failed even with
  * `allow_failure`. Only failed attempts are retried.
  *
+ * Engine tasks (`engine:` with an adapter in engines/) run the same pipeline; their main step
+ * is one engine attempt (engine_executor.ts): the prompt is resolved once (engine_prompt.ts),
+ * attempts after the first get the §8 retry feedback, `is_error` decides the status, and the
+ * result carries the final text (`stdout_tail`), cost, tokens and tool-call count summed over
+ * attempts. Engines without an adapter fail with E102.
+ *
  * @module
  */
 import { existsSync, statSync } from "node:fs";
@@ -17,6 +23,25 @@ import { commandInvocation, commandText } from "./env.ts";
 import type { EventBus } from "./events.ts";
 import { LogFile } from "./log_file.ts";
 import { type ProcessOutcome, runProcess } from "./process.ts";
+import type { Engine, ExecutionProfile } from "../../engines/types.ts";
+import {
+  builtinEngines,
+  type EngineAttempt,
+  type EngineRegistry,
+  EngineSetupError,
+  EngineTotals,
+  eventInput,
+  runEngineAttempt,
+} from "./engine_executor.ts";
+import { resolvePrompt, retryFeedback, systemPromptOf } from "./engine_prompt.ts";
+import {
+  abortableSleep,
+  renderCommand,
+  retryDelaySec as retryDelaySecOf,
+  tailText,
+} from "./attempt_helpers.ts";
+
+export { retryDelaySec } from "./attempt_helpers.ts";
 import {
   failureCategory,
   type FailureRecord,
@@ -26,38 +51,10 @@ import {
   type TaskResult,
 } from "./result.ts";
 
-/** What an engine adapter is asked to do (DESIGN §3 Engine contract, executor side). */
-export interface EngineRequest {
-  task: TaskIR;
-  /** The rendered prompt. */
-  prompt: string;
-  cwd: string;
-  env: Record<string, string>;
-  timeoutSec: number;
-  signal: AbortSignal;
-  log: LogFile;
-}
+export type { EngineRegistry } from "./engine_executor.ts";
 
-/** What an engine run produced. */
-export interface EngineOutcome {
-  exitCode: number;
-  stdoutTail: string[];
-  durationSec: number;
-  costUsd: number | null;
-  isError: boolean;
-  pgid: number;
-}
-
-/** Runs engine tasks; adapters plug in here without the scheduler knowing which engine runs. */
-export interface EngineExecutor {
-  /** Engine name as written in plans (`claude`, `codex`, ...). */
-  readonly name: string;
-  /** Runs one attempt. */
-  run(request: EngineRequest): Promise<EngineOutcome>;
-}
-
-/** Finds the executor for an engine name. */
-export type EngineRegistry = (name: string) => EngineExecutor | undefined;
+/** An engine adapter as the runtime uses it (engines/types.ts `Engine`). */
+export type EngineExecutor = Engine;
 
 /** Everything one task run needs. */
 export interface TaskRunContext {
@@ -70,52 +67,18 @@ export interface TaskRunContext {
   bus: EventBus;
   signal: AbortSignal;
   mask: Masker;
+  /** Engine adapters by name. @default {builtinEngines} (claude, codex) */
   engines?: EngineRegistry;
+  /** The plan's goal, prefixed to engine prompts as `Goal: <goal>`. */
+  goal?: string;
+  /** Execution profile of engine tasks. @default {"plan"} */
+  profile?: ExecutionProfile;
+  /** Maestro's own environment (engine adapters copy their provider variables from it). */
+  parentEnv?: Readonly<Record<string, string>>;
   /** Milliseconds between TERM and KILL. */
   graceMs?: number;
   /** Waits between attempts (tests shorten it). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-/**
- * Seconds to wait before retry number `retry` (0-based), as seed-behaviour §8 says: a list
- * gives `delay[min(i, len-1)]`; a scalar is used as is (constant), times `i+1` (linear) or
- * times `2^i` (exponential).
- */
-export function retryDelaySec(
-  retry: number,
-  delay: number | number[],
-  strategy: "constant" | "linear" | "exponential",
-): number {
-  if (Array.isArray(delay)) {
-    return delay.length === 0 ? 0 : delay[Math.min(retry, delay.length - 1)]!;
-  }
-  if (strategy === "linear") return delay * (retry + 1);
-  if (strategy === "exponential") return delay * 2 ** retry;
-  return delay;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-function renderCommand(command: string | string[], render: (t: string) => string) {
-  return typeof command === "string" ? render(command) : command.map(render);
-}
-
-/** The last `n` characters of some lines, for messages. */
-function tailText(lines: readonly string[], n: number): string {
-  const text = lines.join("\n");
-  return text.length > n ? text.slice(-n) : text;
 }
 
 interface Step {
@@ -143,6 +106,8 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   log.line("");
 
   let lastPgid = 0;
+  let totals: EngineTotals | undefined;
+  let finalText: string | null = null;
   const finish = async (
     fields: Omit<Parameters<typeof makeResult>[0], "task_id" | "command">,
   ): Promise<TaskResult> => {
@@ -159,30 +124,61 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       duration_sec: Math.round(performance.now() - started) / 1000,
       log_path: ctx.logPath,
     });
+    if (totals) {
+      result.cost_usd = totals.cost;
+      result.token_usage = totals.tokenUsage();
+      result.tool_call_count = totals.toolCalls;
+      result.structured_context.cost_usd = totals.cost;
+      result.structured_context.result_text = finalText;
+    }
     if (lastPgid > 0) result.pgid = lastPgid;
+    if (totals) {
+      result.cost_source = totals.costSource;
+      result.session_id = totals.sessionId;
+    }
     return result;
   };
 
   if (!existsSync(task.workdir) || !statSync(task.workdir).isDirectory()) {
     return await finish({ status: "failed", message: `Workdir does not exist: ${task.workdir}` });
   }
+  let engine: Engine | undefined;
+  let prompt = "";
   if (task.kind === "engine") {
-    const executor = task.engine ? ctx.engines?.(task.engine) : undefined;
-    if (!executor) {
+    engine = task.engine ? (ctx.engines ?? builtinEngines)(task.engine) : undefined;
+    if (!engine) {
       return await finish({
         status: "failed",
         message: `E102 engine adapters not available yet: cannot run engine '${task.engine}'`,
       });
     }
-    // Engine adapters will plug in here; none exists yet, so no attempt is faked.
+    const resolved = resolvePrompt(task, ctx.render, ctx.goal ?? "");
+    if ("error" in resolved) return await finish({ status: "failed", message: resolved.error });
+    prompt = resolved.prompt;
+    totals = new EngineTotals();
   }
-  if (task.kind === "group" || task.command === undefined) {
+  if (task.kind === "group" || (task.command === undefined && !engine)) {
     return await finish({
       status: "failed",
       message: `E106 ${task.kind} tasks are not supported by this runtime yet`,
     });
   }
 
+  const announceAttempt = (step: Omit<Step, "command">) => (pid: number) => {
+    lastPgid = pid;
+    ctx.bus.emit("task_attempt", {
+      task_id: task.id,
+      attempt: step.attempt,
+      max_attempts: step.maxAttempts,
+      phase: step.phase,
+      pid,
+      pgid: pid,
+    });
+  };
+  const onLines = ctx.bus.hasSubscribers
+    ? (stream: "stdout" | "stderr", lines: string[]) =>
+      ctx.bus.emit("task_output", { task_id: task.id, stream, lines })
+    : undefined;
   const runStep = async (step: Step): Promise<ProcessOutcome> => {
     const command = renderCommand(step.command, ctx.render);
     // A plain string command (a word list, no shell syntax) is exec'd without `sh -c`, as make
@@ -197,20 +193,33 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       tailLines: task.stdout_tail_lines,
       signal: ctx.signal,
       graceMs: ctx.graceMs,
-      onStart: (pid) => {
-        lastPgid = pid;
-        ctx.bus.emit("task_attempt", {
-          task_id: task.id,
-          attempt: step.attempt,
-          max_attempts: step.maxAttempts,
-          phase: step.phase,
-          pid,
-          pgid: pid,
-        });
-      },
-      onLines: ctx.bus.hasSubscribers
-        ? (stream, lines) => ctx.bus.emit("task_output", { task_id: task.id, stream, lines })
-        : undefined,
+      onStart: announceAttempt(step),
+      onLines,
+    });
+  };
+  /** The main step of an attempt: the command, or one engine run. */
+  const runMain = async (
+    attempt: number,
+    maxAttempts: number,
+    feedback: string,
+  ): Promise<ProcessOutcome & Partial<Pick<EngineAttempt, "result">>> => {
+    if (!engine) {
+      return await runStep({ phase: "command", command: task.command!, attempt, maxAttempts });
+    }
+    return await runEngineAttempt({
+      engine,
+      task,
+      prompt,
+      systemPrompt: systemPromptOf(task),
+      retryFeedback: feedback,
+      profile: ctx.profile ?? "plan",
+      env: ctx.env,
+      parentEnv: ctx.parentEnv ?? {},
+      log,
+      signal: ctx.signal,
+      graceMs: ctx.graceMs,
+      onStart: announceAttempt({ phase: "command", attempt, maxAttempts }),
+      onLines,
     });
   };
 
@@ -248,9 +257,11 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     tail: [],
   };
   let cancelled = false;
+  /** What the previous attempt printed, for the retry feedback of engine tasks. */
+  let lastOutput = "";
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) {
-      const delay = retryDelaySec(attempt - 2, task.retry_delay_sec, task.retry_strategy);
+      const delay = retryDelaySecOf(attempt - 2, task.retry_delay_sec, task.retry_strategy);
       ctx.bus.emit("task_retry", {
         task_id: task.id,
         attempt,
@@ -270,23 +281,49 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       log.line(`[retry ${attempt - 1}/${maxAttempts - 1}]`);
     }
     const attemptStart = performance.now();
-    const main = await runStep({ phase: "command", command: task.command, attempt, maxAttempts });
+    const feedback = attempt > 1 ? retryFeedback(attempt, maxAttempts, history, lastOutput) : "";
+    let main: Awaited<ReturnType<typeof runMain>>;
+    try {
+      main = await runMain(attempt, maxAttempts, feedback);
+    } catch (error) {
+      if (!(error instanceof EngineSetupError)) throw error;
+      return await finish({ status: "failed", message: `E105 ${error.message}` });
+    }
     if (main.cancelled) {
       cancelled = true;
       break;
     }
-    let status: TaskResult["status"] = main.exitCode === 0
+    const engineResult = main.result;
+    if (engineResult) {
+      totals!.add(engineResult);
+      finalText = engineResult.text;
+      for (const call of engineResult.tool_calls) {
+        ctx.bus.emit("tool_call", {
+          task_id: task.id,
+          attempt,
+          name: call.name,
+          input: eventInput(call.input),
+        });
+      }
+    }
+    const mainFailed = engineResult ? engineResult.is_error : main.exitCode !== 0;
+    let status: TaskResult["status"] = !mainFailed
       ? "success"
       : task.allow_failure
       ? "soft_failed"
       : "failed";
-    let exitCode = main.exitCode;
-    let message = main.exitCode === 0
+    let exitCode = mainFailed && main.exitCode === 0 ? 1 : main.exitCode;
+    let message = !mainFailed
       ? "ok"
       : main.timedOut
       ? `Task timed out after ${task.timeout_sec}s`
+      : engineResult?.failure
+      ? `${engine!.name} failed (${engineResult.failure.category}): ${engineResult.failure.message}`
       : `Task failed with exit code ${main.exitCode}`;
     if (status === "soft_failed") message += " but allow_failure=true";
+    lastOutput = engineResult
+      ? [engineResult.failure?.message ?? "", engineResult.text].filter(Boolean).join("\n")
+      : tailText(main.outputTail, 2000);
     let verifyTail: string | null = null;
     if (status !== "failed" && verifyCommand !== undefined) {
       log.line(`[verify_command] ${commandText(renderCommand(verifyCommand, ctx.render))}`);
@@ -309,22 +346,32 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       });
       if (verify.exitCode !== 0) {
         verifyTail = tailText(verify.outputTail, 300);
+        lastOutput = tailText(verify.outputTail, 2000);
         status = "failed";
         exitCode = verify.exitCode;
         message =
           `verify_command failed with exit code ${verify.exitCode} (verify output: ${verifyTail})`;
       }
     }
-    last = { status, exitCode, message, tail: main.stdoutTail };
+    last = {
+      status,
+      exitCode,
+      message,
+      tail: engineResult ? [engineResult.text] : main.stdoutTail,
+    };
     if (status !== "failed") break;
+    const engineCategory = verifyTail === null ? engineResult?.failure?.category : undefined;
     history.push({
       attempt,
-      category: failureCategory(exitCode, { timedOut: main.timedOut, verify: verifyTail !== null }),
+      category: engineCategory ??
+        failureCategory(exitCode, { timedOut: main.timedOut, verify: verifyTail !== null }),
       exit_code: exitCode,
       message,
       verify_tail: verifyTail,
       duration_sec: Math.round(performance.now() - attemptStart) / 1000,
     });
+    // retrying cannot make a missing CLI appear
+    if (engineCategory === "cli_missing") break;
   }
   if (cancelled) {
     return await finish({

@@ -26,6 +26,8 @@ export class TaskFacts implements SummaryResults {
   #status: Uint8Array;
   #duration: Float64Array;
   #messages = new Map<number, string>();
+  /** Cost and total tokens of the tasks that reported any (engine tasks only: sparse). */
+  #usage = new Map<number, { cost: number | null; tokens: number | null }>();
   #byId: Map<string, number> | undefined;
 
   /** @param ids every task id, in plan order */
@@ -36,7 +38,13 @@ export class TaskFacts implements SummaryResults {
   }
 
   /** Records task `index`'s final result. */
-  record(index: number, result: SummaryResult): void {
+  record(
+    index: number,
+    result: SummaryResult & {
+      cost_usd?: number | null;
+      token_usage?: Record<string, number> | null;
+    },
+  ): void {
     const code = STATUSES.indexOf(result.status) + 1;
     if (code === 0) throw new Error(`unknown status ${result.status}`);
     this.#status[index] = code;
@@ -44,6 +52,22 @@ export class TaskFacts implements SummaryResults {
     // the summary lists failures with their message; other messages are not needed
     if (result.status === "failed") this.#messages.set(index, result.message);
     else this.#messages.delete(index);
+    const cost = result.cost_usd ?? null;
+    const tokens = result.token_usage?.total ?? null;
+    if (cost !== null || tokens !== null) this.#usage.set(index, { cost, tokens });
+    else this.#usage.delete(index);
+  }
+
+  /** Σ cost_usd and Σ token_usage.total over the tasks that reported them (null: none did). */
+  usage(): { costUsd: number | null; tokens: number | null } {
+    let costUsd: number | null = null;
+    let tokens: number | null = null;
+    for (const index of [...this.#usage.keys()].sort((a, b) => a - b)) {
+      const u = this.#usage.get(index)!;
+      if (u.cost !== null) costUsd = Math.round(((costUsd ?? 0) + u.cost) * 1e9) / 1e9;
+      if (u.tokens !== null) tokens = (tokens ?? 0) + u.tokens;
+    }
+    return { costUsd, tokens };
   }
 
   #fact(index: number): SummaryResult | undefined {
@@ -82,13 +106,18 @@ export class TaskFacts implements SummaryResults {
   }
 
   /** The manifest's totals, summed in the same order as when results were kept. */
-  totals(): { succeeded: boolean; sequentialSec: number } {
+  totals(): {
+    succeeded: boolean;
+    sequentialSec: number;
+    costUsd: number | null;
+    tokens: number | null;
+  } {
     let succeeded = true;
     let sequentialSec = 0;
     for (const fact of this.values()) {
       if (!SUCCESS_LIKE.has(fact.status)) succeeded = false;
       if (fact.status !== "skipped") sequentialSec += fact.duration_sec;
     }
-    return { succeeded, sequentialSec };
+    return { succeeded, sequentialSec, ...this.usage() };
   }
 }

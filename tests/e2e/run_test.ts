@@ -377,7 +377,7 @@ Deno.test("an invalid plan exits 2 and an engine task fails with a clear E102 me
     },
   );
   await withPlan(
-    `name: eng\ntasks:\n  - id: ai\n    engine: claude\n    prompt: hi\n`,
+    `name: eng\ntasks:\n  - id: ai\n    engine: gemini\n    prompt: hi\n`,
     async (dir) => {
       const run = await maestro(["run", "plan.yaml"], dir);
       assert.equal(run.code, 1);

@@ -1,0 +1,49 @@
+/**
+ * Small helpers of the task attempt pipeline: retry delays (seed-behaviour §8), an abortable
+ * sleep, command rendering and message tails.
+ *
+ * @module
+ */
+
+/**
+ * Seconds to wait before retry number `retry` (0-based), as seed-behaviour §8 says: a list
+ * gives `delay[min(i, len-1)]`; a scalar is used as is (constant), times `i+1` (linear) or
+ * times `2^i` (exponential).
+ */
+export function retryDelaySec(
+  retry: number,
+  delay: number | number[],
+  strategy: "constant" | "linear" | "exponential",
+): number {
+  if (Array.isArray(delay)) {
+    return delay.length === 0 ? 0 : delay[Math.min(retry, delay.length - 1)]!;
+  }
+  if (strategy === "linear") return delay * (retry + 1);
+  if (strategy === "exponential") return delay * 2 ** retry;
+  return delay;
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Renders the templates of a command (a string, or each word of a list). */
+export function renderCommand(command: string | string[], render: (t: string) => string) {
+  return typeof command === "string" ? render(command) : command.map(render);
+}
+
+/** The last `n` characters of some lines, for messages. */
+export function tailText(lines: readonly string[], n: number): string {
+  const text = lines.join("\n");
+  return text.length > n ? text.slice(-n) : text;
+}
