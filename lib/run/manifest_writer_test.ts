@@ -13,28 +13,11 @@ import {
 import { makeResult, type TaskResult } from "./result.ts";
 import { TaskFacts } from "./task_facts.ts";
 import { renderSummary } from "./summary.ts";
+import { fixtureTask } from "./_task_fixture.ts";
 
 function task(id: string, deps: string[] = []): TaskIR {
-  return {
-    id,
-    kind: "shell",
-    description: `task "${id}"\nsecond line`,
-    tags: [],
-    depends_on: deps,
-    command: "true",
-    workdir: "/",
-    env: {},
-    timeout_sec: 10,
-    stdout_tail_lines: 5,
-    allow_failure: false,
-    max_retries: 0,
-    retry_delay_sec: 0,
-    retry_strategy: "constant",
-    cache: false,
-    context_from: [],
-    requires_approval: false,
-    origin: { file: "t.yaml", line: 1, column: 1 },
-  };
+  // a description with a quote and a newline exercises the manifest's string escaping
+  return fixtureTask(id, deps, { description: `task "${id}"\nsecond line` });
 }
 
 const STATUSES = ["success", "failed", "soft_failed", "skipped", "cancelled"] as const;

@@ -25,6 +25,7 @@ import { depths } from "../dag/graph.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { evaluateWhen } from "../plan/when.ts";
 import type { TaskStatus } from "./events.ts";
+import { TASK_STATUSES } from "../plan/names.ts";
 import { type GroupOutcome, groupOutcome } from "./groups.ts";
 import { ReadySet } from "./ready_set.ts";
 import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
@@ -35,14 +36,7 @@ export const DEPENDENCY_FAILED_PREFIX = "Skipped because dependency failed: ";
 export const APPROVAL_DENIED = "Approval denied or non-interactive";
 
 /** Status codes of the per-task status array (code = position + 1; 0 = not final yet). */
-const STATUS_CODES: readonly TaskStatus[] = [
-  "success",
-  "failed",
-  "soft_failed",
-  "skipped",
-  "dry_run",
-  "cancelled",
-];
+const STATUS_CODES: readonly TaskStatus[] = TASK_STATUSES;
 
 const CANCELLED_BEFORE_START: SkipReason = {
   status: "cancelled",

@@ -5,19 +5,14 @@
  *
  * @module
  */
+import { TASK_STATUSES } from "../plan/names.ts";
 import type { TaskStatus } from "./events.ts";
 import { objectKeyOrder } from "./manifest_writer.ts";
 import { SUCCESS_LIKE } from "./result.ts";
 import type { SummaryResult, SummaryResults } from "./summary.ts";
 
-const STATUSES: readonly TaskStatus[] = [
-  "success",
-  "failed",
-  "soft_failed",
-  "skipped",
-  "dry_run",
-  "cancelled",
-];
+/** Statuses in a fixed order: a task's status is stored as its position + 1. */
+const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 
 /** Per-task facts by plan index; iterated in the manifest's `task_results` key order. */
 export class TaskFacts implements SummaryResults {

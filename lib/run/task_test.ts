@@ -4,30 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TaskIR } from "../plan/ir.ts";
 import { EventBus } from "./events.ts";
+import { fixtureTask } from "./_task_fixture.ts";
 import { retryDelaySec, runTask } from "./task.ts";
 
 function task(extra: Partial<TaskIR>): TaskIR {
-  return {
-    id: "t",
-    kind: "shell",
-    description: "",
-    tags: [],
-    depends_on: [],
-    command: "true",
-    workdir: "/tmp",
-    env: {},
-    timeout_sec: 10,
-    stdout_tail_lines: 5,
-    allow_failure: false,
-    max_retries: 0,
-    retry_delay_sec: 0,
-    retry_strategy: "constant",
-    cache: false,
-    context_from: [],
-    requires_approval: false,
-    origin: { file: "t.yaml", line: 1, column: 1 },
-    ...extra,
-  };
+  return fixtureTask("t", [], { workdir: "/tmp", ...extra });
 }
 
 async function run(extra: Partial<TaskIR>) {
