@@ -14,6 +14,7 @@ import {
   emptyResult,
   isRecord,
   jsonObject,
+  parseRecorded,
   pickEnv,
   removeFlag,
   settleCost,
@@ -270,10 +271,6 @@ export const claude: Engine = {
   binary: "claude",
   build: buildClaude,
   parser: claudeParser,
-  parse(lines, exit, ctx) {
-    const p = claudeParser(ctx);
-    for (const line of lines) p.push(line);
-    return p.finish(exit);
-  },
+  parse: (lines, exit, ctx) => parseRecorded(claudeParser, lines, exit, ctx),
   classify: classifyClaude,
 };

@@ -15,6 +15,7 @@ import {
   emptyResult,
   isRecord,
   jsonObject,
+  parseRecorded,
   pickEnv,
   removeFlag,
   settleCost,
@@ -226,10 +227,6 @@ export const codex: Engine = {
   binary: "codex",
   build: buildCodex,
   parser: codexParser,
-  parse(lines, exit, ctx) {
-    const p = codexParser(ctx);
-    for (const line of lines) p.push(line);
-    return p.finish(exit);
-  },
+  parse: (lines, exit, ctx) => parseRecorded(codexParser, lines, exit, ctx),
   classify: (f: FailureEvidence) => classifyCommon(f),
 };

@@ -8,8 +8,11 @@ import { priceTokens, ratesFor } from "./pricing.ts";
 import type {
   CostSource,
   EngineResult,
+  ExitInfo,
   FailureCategory,
   FailureEvidence,
+  LineParser,
+  ParseContext,
   TokenUsage,
 } from "./types.ts";
 
@@ -144,4 +147,24 @@ export function classifyCommon(f: FailureEvidence): FailureCategory {
   }
   if (/permission denied|not allowed|denied/.test(msg)) return "tool_denied";
   return "unknown";
+}
+
+/**
+ * Parses a whole recorded stdout with an engine's incremental parser: the one way every
+ * adapter's `parse` works.
+ *
+ * @param makeParser the engine's parser factory
+ * @param lines stdout lines
+ * @param exit how the process ended
+ * @param ctx model and env for pricing
+ */
+export function parseRecorded(
+  makeParser: (ctx?: ParseContext) => LineParser,
+  lines: Iterable<string>,
+  exit: ExitInfo,
+  ctx?: ParseContext,
+): EngineResult {
+  const parser = makeParser(ctx);
+  for (const line of lines) parser.push(line);
+  return parser.finish(exit);
 }
