@@ -58,3 +58,19 @@ export async function runCli(args: string[], options: { cwd?: string } = {}): Pr
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
+
+/** Live (non-zombie) processes whose command line or environment contains this marker. */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      const environ = Deno.readTextFileSync(`/proc/${entry.name}/environ`);
+      if (cmdline.includes(marker) || environ.includes(marker)) found.push(Number(entry.name));
+    } catch { /* gone */ }
+  }
+  return found;
+}

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processesWith } from "../helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -306,22 +307,6 @@ tasks:
     assert.ok(!run.stdout.includes("should-not-run"));
   });
 });
-
-/** Live (non-zombie) processes whose environment carries this marker. */
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      if (Deno.readTextFileSync(`/proc/${entry.name}/environ`).includes(marker)) {
-        found.push(Number(entry.name));
-      }
-    } catch { /* gone */ }
-  }
-  return found;
-}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processesWith } from "../helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -51,22 +52,6 @@ interface Manifest {
   interrupted: boolean;
   resumed_from: string | null;
   task_results: Record<string, { status: string; message: string; exit_code: number | null }>;
-}
-
-/** Live (non-zombie) processes whose command line or environment contains this marker. */
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      const environ = Deno.readTextFileSync(`/proc/${entry.name}/environ`);
-      if (cmdline.includes(marker) || environ.includes(marker)) found.push(Number(entry.name));
-    } catch { /* gone */ }
-  }
-  return found;
 }
 
 async function waitFor(check: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
