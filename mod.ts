@@ -43,4 +43,38 @@ export { ENGINE_NAMES, type EngineName } from "./lib/plan/names.ts";
 export type { WhenExpr } from "./lib/plan/when.ts";
 export type { PlanIssue, SourceLocation } from "./lib/errors.ts";
 export { MaestroError, PlanError } from "./lib/errors.ts";
-export { type RunManifest, runPlan, type RunPlanOptions } from "./lib/run/run_plan.ts";
+export {
+  type EngineExecutor,
+  type EngineRegistry,
+  type EventRecord,
+  type EventSubscriber,
+  type FailureRecord,
+  type RunEvent,
+  type RunManifest,
+  runPlan,
+  type RunPlanOptions,
+  type Selection,
+  type TaskGraphEntry,
+  type TaskResult,
+  type TaskStatus,
+} from "./lib/run/run_plan.ts";
+export type {
+  BuildContext,
+  CostSource,
+  Engine,
+  EngineFailure,
+  EngineInvocation,
+  EngineResult,
+  EngineTaskSpec,
+  ExecutionProfile,
+  ExitInfo,
+  FailureCategory,
+  FailureEvidence,
+  LineParser,
+  ParseContext,
+  TokenUsage,
+  ToolCall,
+} from "./engines/types.ts";
+export type { EventName, EventPayloads } from "./lib/run/events.ts";
+export type { StructuredContext } from "./lib/run/result.ts";
+export type { GraphStats } from "./lib/dag/graph.ts";

@@ -50,6 +50,8 @@ export class PlanError extends Error {
   readonly warnings: PlanIssue[];
 
   /**
+   * Creates the error from the issues found.
+   *
    * @param issues the errors (at least one)
    * @param warnings warnings collected alongside
    */
@@ -71,6 +73,8 @@ export class MaestroError extends Error {
   readonly exitCode: number;
 
   /**
+   * Creates a runtime error.
+   *
    * @param code error code
    * @param message what went wrong
    * @param options hint and exit code (default 1)

@@ -168,7 +168,7 @@ export interface RunManifest {
   finished_at: string;
   /** Not interrupted and every status success-like. */
   success: boolean;
-  /** Always "plan" until execution profiles exist. */
+  /** The execution profile of engine tasks: plan, safe or yolo. */
   execution_profile: string;
   /** Every task's final result, in plan order. */
   task_results: Record<string, TaskResult>;
@@ -176,9 +176,9 @@ export interface RunManifest {
   sequential_duration_sec: number;
   /** Time saved by running in parallel, in percent, or null. */
   parallelism_savings_pct: number | null;
-  /** Null until engines report costs. */
+  /** Sum of the tasks' known costs in USD, or null when no task reported or priced one. */
   total_cost_usd: number | null;
-  /** Null until engines report tokens. */
+  /** Sum of the tasks' tokens, or null when no task reported any. */
   total_tokens: number | null;
   /** Always false until budgets exist. */
   budget_exceeded: boolean;
@@ -198,13 +198,21 @@ export interface RunManifest {
 
 /** One node of the manifest's `task_graph`. */
 export interface TaskGraphEntry {
+  /** The task's id. */
   id: string;
+  /** The task's description. */
   description: string;
+  /** Its direct dependencies. */
   depends_on: string[];
+  /** Engine agent name, or null. */
   agent: string | null;
+  /** Engine name, or `shell`/`group`. */
   engine: string;
+  /** Model, or null. */
   model: string | null;
+  /** Whether a failure is soft. */
   allow_failure: boolean;
+  /** Whether the task runs in its own worktree. */
   worktree: boolean;
 }
 

@@ -30,6 +30,7 @@ export type TaskStatus =
 
 /** Payloads of every event kind, keyed by the `event` field. */
 export interface EventPayloads {
+  /** A run began (first line of events.jsonl). */
   run_start: {
     run_id: string;
     plan: string;
@@ -39,7 +40,9 @@ export interface EventPayloads {
     run_path: string;
     resumed_from: string | null;
   };
+  /** A task was dispatched. */
   task_start: { task_id: string; wave: number; engine: string; model: string | null };
+  /** One attempt of a task started a process (with its process group). */
   task_attempt: {
     task_id: string;
     attempt: number;
@@ -50,6 +53,7 @@ export interface EventPayloads {
     /** Process group id: what a resume looks for to stop orphans. */
     pgid: number;
   };
+  /** Output lines of a running task (not written to events.jsonl). */
   task_output: { task_id: string; stream: "stdout" | "stderr"; lines: string[] };
   /** An engine's agent called a tool (reported when the attempt ends; large inputs cut). */
   tool_call: {
@@ -58,6 +62,7 @@ export interface EventPayloads {
     name: string;
     input: Record<string, unknown>;
   };
+  /** A failed attempt will be retried. */
   task_retry: {
     task_id: string;
     attempt: number;
@@ -65,13 +70,17 @@ export interface EventPayloads {
     delay_sec: number;
     reason: string;
   };
+  /** The verify command of an attempt finished. */
   verify_result: { task_id: string; attempt: number; passed: boolean; exit_code: number | null };
+  /** A task waits for approval. */
   approval_required: { task_id: string; message: string };
+  /** A task's approval was granted or denied. */
   approval_response: {
     task_id: string;
     approved: boolean;
     by: "auto" | "user" | "non_interactive";
   };
+  /** What a task would run, in a dry run. */
   dry_run_task: {
     task_id: string;
     workdir: string;
@@ -81,7 +90,9 @@ export interface EventPayloads {
     /** The task's `when:` (not evaluated in a dry run: every task is shown). */
     when: string | null;
   };
+  /** Resume stopped a process left by an earlier, killed run. */
   orphan_stopped: { task_id: string; pgid: number; from_run: string };
+  /** A task reached its final status (with its artifact hashes). */
   task_complete: {
     task_id: string;
     status: TaskStatus;
@@ -98,12 +109,14 @@ export interface EventPayloads {
     /** Reused from the run named in `run_start.resumed_from`. */
     resumed?: boolean;
   };
+  /** A task was skipped, with the reason. */
   task_skip: {
     task_id: string;
     status: "skipped" | "cancelled";
     reason: string;
     result_hash: string | null;
   };
+  /** The run ended (last line of events.jsonl). */
   run_complete: {
     success: boolean;
     ok: number;

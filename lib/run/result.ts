@@ -26,48 +26,87 @@ export interface FailureRecord {
 
 /** Fields derived from the output for downstream tasks (engines fill more of them later). */
 export interface StructuredContext {
+  /** The task's id. */
   task_id: string;
+  /** Final status: success, failed, soft_failed, skipped, dry_run or cancelled. */
   status: TaskStatus;
+  /** Exit code of the step that decided the status; null when nothing ran. */
   exit_code: number | null;
+  /** Wall time in seconds. */
   duration_sec: number;
+  /** Files the task reported changing. */
   files_changed: string[];
+  /** Decisions the task reported. */
   decisions: string[];
+  /** Error lines found in the output. */
   errors: string[];
+  /** Warning lines found in the output. */
   warnings: string[];
+  /** Cost in USD, or null when unknown. */
   cost_usd: number | null;
+  /** An engine's final text (first 500 characters), or null. */
   result_text: string | null;
+  /** An LLM summary, or null. */
   summary: string | null;
 }
 
 /** `<id>.result.json` and the values of the manifest's `task_results`. */
 export interface TaskResult {
+  /** The task's id. */
   task_id: string;
+  /** Final status: success, failed, soft_failed, skipped, dry_run or cancelled. */
   status: TaskStatus;
+  /** Exit code of the step that decided the status; null when nothing ran. */
   exit_code: number | null;
+  /** ISO-8601 start time, null when the task never started. */
   started_at: string | null;
+  /** ISO-8601 end time, null when the task never started. */
   finished_at: string | null;
+  /** Wall time in seconds. */
   duration_sec: number;
+  /** The command as run (rendered, masked), or null. */
   command: string | null;
+  /** Absolute path of `<task>.log`, or null when no log was written. */
   log_path: string | null;
+  /** Absolute path of this result file. */
   result_path: string | null;
+  /** One line on the outcome (`ok`, `Task failed with exit code N`, skip reasons …). */
   message: string;
+  /** The last `stdout_tail_lines` lines of stdout (engine tasks: the final text). */
   stdout_tail: string;
+  /** Cost in USD, or null when unknown. */
   cost_usd: number | null;
+  /** Tokens {input, cached, output, total}, or null. */
   token_usage: Record<string, number> | null;
+  /** Facts for downstream context (reference keys). */
   structured_context: StructuredContext;
+  /** Attempts after the first. */
   retry_count: number;
+  /** One record per failed attempt. */
   failure_history: FailureRecord[];
+  /** Checkpoints taken (reference key; 0 for now). */
   checkpoint_count: number;
+  /** Tool calls an engine made. */
   tool_call_count: number;
+  /** The judge's verdict, or null. */
   judge_result: Record<string, unknown> | null;
+  /** Summary left when retries are exhausted, or null. */
   handoff_report: { failure_category: string; partial_output: string; summary: string } | null;
+  /** Contract type produced (reference key), or null. */
   produced_contract: string | null;
+  /** Context tokens before budgeting (reference key), or null. */
   context_raw_tokens: number | null;
+  /** Context tokens after budgeting (reference key), or null. */
   context_final_tokens: number | null;
+  /** Final / raw context tokens (reference key), or null. */
   context_compression_ratio: number | null;
+  /** Context bytes before budgeting (reference key), or null. */
   context_raw_bytes: number | null;
+  /** Context bytes after budgeting (reference key), or null. */
   context_final_bytes: number | null;
+  /** Reference key kept for compatibility, or null. */
   compression_ratio: number | null;
+  /** Cache key of the task (reference key), or null. */
   task_hash: string | null;
   /** Pid (= process group) of the last process the task ran; absent when none ran. */
   pgid?: number;
