@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { isDirectory, pathExists } from "../fs.ts";
+import { pathExists } from "../fs.ts";
 import { resolve } from "node:path";
 import { didYouMean, type PlanIssue } from "../errors.ts";
 import { findCycle, type GraphStats, graphStats } from "../dag/graph.ts";
 import type { AuthoredPlan } from "./schema.ts";
-import { classifyVar, templateVars } from "./template.ts";
-import { parseWhen, WhenSyntaxError, whenVars } from "./when.ts";
+import { checkTemplates, checkWhen } from "./validate_references.ts";
+import { checkEngineFields, checkOtherRules } from "./validate_rules.ts";
+import { issue } from "./validate_common.ts";
 import type { WorkingTask } from "./lower.ts";
 import type { DataPath } from "./yaml.ts";
 
@@ -25,9 +26,6 @@ export const ID_PATTERN: RegExp = /^[a-zA-Z0-9][a-zA-Z0-9_\-./]*$/;
 const SHAPE_WARNING_MIN_TASKS = 8;
 
 const NO_IDS: ReadonlySet<string> = new Set();
-
-const CODEX_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"];
-const CLAUDE_EFFORTS = ["low", "medium", "high", "xhigh", "max"];
 
 /** What the checks need besides the tasks. */
 export interface ValidateInput {
@@ -57,27 +55,6 @@ export interface ValidateResult {
   warnings: PlanIssue[];
   /** Critical path and width, when they were computed (acyclic plans of 8+ tasks). */
   graph?: GraphStats;
-}
-
-function issue(
-  working: WorkingTask,
-  sub: DataPath,
-  code: string,
-  message: string,
-  hint?: string,
-): PlanIssue {
-  return {
-    code,
-    message,
-    file: working.map.file,
-    ...working.map.locate([...working.path, ...sub]),
-    ...(hint ? { hint } : {}),
-  };
-}
-
-function commandTexts(value: string | string[] | null | undefined): string[] {
-  if (value == null) return [];
-  return typeof value === "string" ? [value] : value;
 }
 
 /**
@@ -284,278 +261,4 @@ function checkTask(
   checkTemplates(working, input, ids, depSet, errors, warnings);
   checkEngineFields(working, errors, warnings);
   checkOtherRules(working, input, errors, warnings);
-}
-
-function checkWhen(
-  working: WorkingTask,
-  ids: ReadonlySet<string>,
-  depSet: ReadonlySet<string>,
-  errors: PlanIssue[],
-): void {
-  const source = working.task.when!;
-  try {
-    const expr = parseWhen(source);
-    for (const name of whenVars(expr)) {
-      const problem = templateProblem(name, working, ids, depSet, new Set());
-      if (problem) {
-        errors.push(issue(working, ["when"], "E015", `when: ${problem.message}`, problem.hint));
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof WhenSyntaxError)) throw error;
-    const at = working.map.locate([...working.path, "when"]);
-    errors.push({
-      code: "E015",
-      message: `invalid when expression "${source}": ${error.message}`,
-      file: working.map.file,
-      line: at.line,
-      column: at.line > 0 ? at.column + error.column - 1 : 0,
-      hint: "write e.g. `{{ build.status }} == success`, combine with and/or/not, or use success()",
-    });
-  }
-}
-
-function templateProblem(
-  name: string,
-  working: WorkingTask,
-  ids: ReadonlySet<string>,
-  depSet: ReadonlySet<string>,
-  setVars: ReadonlySet<string>,
-): { message: string; hint?: string; warning?: boolean } | undefined {
-  const v = classifyVar(name, ids, setVars);
-  switch (v.kind) {
-    case "global":
-    case "set":
-      return undefined;
-    case "matrix":
-      if (working.matrixValues && v.key in working.matrixValues) return undefined;
-      return {
-        message: `{{ ${name} }} is not a matrix key of task "${working.task.id}"`,
-        hint: working.matrixValues
-          ? `its matrix keys are: ${Object.keys(working.matrixValues).join(", ")}`
-          : "only tasks with `matrix:` can use {{ matrix.<key> }}",
-      };
-    case "upstream":
-      if (depSet.has(v.task)) return undefined;
-      return {
-        message:
-          `{{ ${name} }} reads task "${v.task}", which is not in depends_on of "${working.task.id}"`,
-        hint: `add "${v.task}" to depends_on`,
-      };
-    case "unknown_task": {
-      const suggestion = didYouMean(v.task, ids);
-      return {
-        message: `{{ ${name} }} refers to unknown task "${v.task}"`,
-        hint: suggestion ? `did you mean "${suggestion}"?` : "check the task ids of the plan",
-      };
-    }
-    case "unknown":
-      return {
-        message: `unknown template variable {{ ${name} }} is left as written`,
-        hint: "see the template variables in docs/plan-reference.md",
-        warning: true,
-      };
-  }
-}
-
-/** A cheap pre-check: most tasks of a big plan have no `{{` anywhere. */
-function mayHaveTemplates(task: WorkingTask["task"]): boolean {
-  for (
-    const value of [
-      task.prompt,
-      task.command,
-      task.pre_command,
-      task.verify_command,
-      task.guard_command,
-    ]
-  ) {
-    if (value == null) continue;
-    if (
-      typeof value === "string" ? value.includes("{{") : value.some((part) => part.includes("{{"))
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
-function checkTemplates(
-  working: WorkingTask,
-  input: ValidateInput,
-  ids: ReadonlySet<string>,
-  depSet: ReadonlySet<string>,
-  errors: PlanIssue[],
-  warnings: PlanIssue[],
-): void {
-  const { task } = working;
-  if (!mayHaveTemplates(task)) return;
-  const fields: Array<[string, string[]]> = [
-    ["prompt", commandTexts(task.prompt)],
-    ["command", commandTexts(task.command)],
-    ["pre_command", commandTexts(task.pre_command)],
-    ["verify_command", commandTexts(task.verify_command)],
-    ["guard_command", commandTexts(task.guard_command)],
-  ];
-  for (const [field, texts] of fields) {
-    const seen = new Set<string>();
-    texts.forEach((text, i) => {
-      for (const name of templateVars(text)) {
-        if (seen.has(name)) continue;
-        seen.add(name);
-        const problem = templateProblem(name, working, ids, depSet, input.setVars);
-        if (!problem) continue;
-        const sub = typeof task[field as "command"] === "string" ? [field] : [field, i];
-        if (problem.warning) {
-          warnings.push(issue(working, sub, "W02", problem.message, problem.hint));
-        } else errors.push(issue(working, sub, "E030", problem.message, problem.hint));
-      }
-    });
-  }
-}
-
-function checkEngineFields(working: WorkingTask, errors: PlanIssue[], warnings: PlanIssue[]): void {
-  const { task, defaults } = working;
-  if (task.engine == null) return;
-  const engineDefaults = defaults?.[task.engine];
-  const effort = task.reasoning_effort ?? engineDefaults?.reasoning_effort;
-  if (effort != null) {
-    const allowed = task.engine === "codex"
-      ? CODEX_EFFORTS
-      : task.engine === "claude"
-      ? CLAUDE_EFFORTS
-      : undefined;
-    const where = task.reasoning_effort != null ? ["reasoning_effort"] : ["engine"];
-    if (allowed && !allowed.includes(effort)) {
-      errors.push(issue(
-        working,
-        where,
-        "E008",
-        `reasoning_effort "${effort}" is not valid for ${task.engine}`,
-        `use one of ${allowed.join(", ")}`,
-      ));
-    } else if (!allowed) {
-      warnings.push(issue(working, where, "W08", `reasoning_effort is ignored by ${task.engine}`));
-    }
-  }
-  const fallback = task.fallback_engine ?? engineDefaults?.fallback_engine;
-  if (fallback != null && fallback === task.engine) {
-    warnings.push(
-      issue(working, ["fallback_engine"], "W13", "fallback_engine is the same as engine"),
-    );
-  }
-  const escalation = task.escalation ?? engineDefaults?.escalation;
-  if (escalation && new Set(escalation).size !== escalation.length) {
-    warnings.push(issue(working, ["escalation"], "W14", "escalation lists a model more than once"));
-  }
-  if (escalation && escalation.length > 0 && (task.max_retries ?? 0) === 0) {
-    warnings.push(issue(
-      working,
-      ["escalation"],
-      "W15",
-      "escalation has no effect with max_retries 0",
-      "set max_retries so there are attempts to escalate",
-    ));
-  }
-  if (task.prompt_file != null) {
-    const path = resolve(working.baseDir, task.prompt_file);
-    if (!pathExists(path)) {
-      warnings.push(
-        issue(
-          working,
-          ["prompt_file"],
-          "W31",
-          `prompt_file "${task.prompt_file}" does not exist yet`,
-        ),
-      );
-    }
-  }
-}
-
-function checkOtherRules(
-  working: WorkingTask,
-  input: ValidateInput,
-  errors: PlanIssue[],
-  warnings: PlanIssue[],
-): void {
-  const { task } = working;
-  const shellOrGroup = task.command != null || task.group != null;
-  if (task.approval_message != null && !task.requires_approval) {
-    errors.push(
-      issue(
-        working,
-        ["approval_message"],
-        "E029",
-        "approval_message needs requires_approval: true",
-      ),
-    );
-  }
-  if (task.worktree) {
-    if (!input.workspaceRoot) {
-      errors.push(issue(working, ["worktree"], "E045", "worktree needs the plan's workspace_root"));
-    }
-    if (shellOrGroup) {
-      errors.push(issue(working, ["worktree"], "E046", "worktree is only for engine tasks"));
-    }
-  }
-  if (task.allowed_tools != null && shellOrGroup) {
-    errors.push(
-      issue(working, ["allowed_tools"], "E071", "allowed_tools is only for engine tasks"),
-    );
-  }
-  if (task.on_grant_violation != null && task.allowed_tools == null) {
-    const engineTools = task.engine ? working.defaults?.[task.engine]?.allowed_tools : undefined;
-    if (engineTools == null) {
-      errors.push(
-        issue(working, ["on_grant_violation"], "E073", "on_grant_violation needs allowed_tools"),
-      );
-    }
-  }
-  if (task.context_mode === "recursive") {
-    const root = input.workspaceRoot;
-    const ok = root != null && isDirectory(root);
-    if (!ok) {
-      errors.push(issue(
-        working,
-        ["context_mode"],
-        "E021",
-        "context_mode 'recursive' needs workspace_root to resolve to an existing directory",
-        root ? `"${root}" does not exist` : "set workspace_root in the plan",
-      ));
-    }
-  }
-  if (task.batch != null) {
-    if (task.engine == null) {
-      errors.push(issue(working, ["batch"], "E060", "batch is only for engine tasks"));
-    }
-    if (working.matrixValues) {
-      errors.push(issue(working, ["batch"], "E062", "batch and matrix cannot be combined"));
-    }
-  }
-  if (task.dynamic_group && (task.engine == null || task.output_schema == null)) {
-    errors.push(
-      issue(
-        working,
-        ["dynamic_group"],
-        "E063",
-        "dynamic_group needs an engine and an output_schema",
-      ),
-    );
-  }
-  if (task.judge != null && task.judge.criteria == null && task.judge.preset == null) {
-    errors.push(issue(working, ["judge"], "E020", "judge needs criteria or a preset"));
-  }
-  const escapes = task.verify_command ?? task.guard_command ?? task.assert ?? task.judge ??
-    task.escalation ??
-    task.fallback_engine;
-  const progressive = Array.isArray(task.retry_delay_sec) ||
-    (task.retry_strategy ?? "constant") !== "constant";
-  if ((task.max_retries ?? 0) > 0 && escapes == null && !progressive) {
-    warnings.push(issue(
-      working,
-      ["max_retries"],
-      "W20",
-      `task "${task.id}" retries with nothing that changes between attempts`,
-      "add verify_command, a judge, escalation, a fallback or a growing retry_delay_sec",
-    ));
-  }
 }

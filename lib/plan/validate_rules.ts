@@ -1,0 +1,169 @@
+/**
+ * Per-task rules that involve one field and its neighbours: engine fields (E008, W08, W13-W15,
+ * W31) and the reference's other cross-field rules (E029, E045, E046, E060-E063, E071, E073,
+ * E020, E021, W20).
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import type { PlanIssue } from "../errors.ts";
+import { isDirectory, pathExists } from "../fs.ts";
+import type { WorkingTask } from "./lower.ts";
+import { issue } from "./validate_common.ts";
+import type { ValidateInput } from "./validate.ts";
+
+const CODEX_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"];
+const CLAUDE_EFFORTS = ["low", "medium", "high", "xhigh", "max"];
+
+/** Engine fields: reasoning effort, fallback, escalation, prompt file. */
+export function checkEngineFields(
+  working: WorkingTask,
+  errors: PlanIssue[],
+  warnings: PlanIssue[],
+): void {
+  const { task, defaults } = working;
+  if (task.engine == null) return;
+  const engineDefaults = defaults?.[task.engine];
+  const effort = task.reasoning_effort ?? engineDefaults?.reasoning_effort;
+  if (effort != null) {
+    const allowed = task.engine === "codex"
+      ? CODEX_EFFORTS
+      : task.engine === "claude"
+      ? CLAUDE_EFFORTS
+      : undefined;
+    const where = task.reasoning_effort != null ? ["reasoning_effort"] : ["engine"];
+    if (allowed && !allowed.includes(effort)) {
+      errors.push(issue(
+        working,
+        where,
+        "E008",
+        `reasoning_effort "${effort}" is not valid for ${task.engine}`,
+        `use one of ${allowed.join(", ")}`,
+      ));
+    } else if (!allowed) {
+      warnings.push(issue(working, where, "W08", `reasoning_effort is ignored by ${task.engine}`));
+    }
+  }
+  const fallback = task.fallback_engine ?? engineDefaults?.fallback_engine;
+  if (fallback != null && fallback === task.engine) {
+    warnings.push(
+      issue(working, ["fallback_engine"], "W13", "fallback_engine is the same as engine"),
+    );
+  }
+  const escalation = task.escalation ?? engineDefaults?.escalation;
+  if (escalation && new Set(escalation).size !== escalation.length) {
+    warnings.push(issue(working, ["escalation"], "W14", "escalation lists a model more than once"));
+  }
+  if (escalation && escalation.length > 0 && (task.max_retries ?? 0) === 0) {
+    warnings.push(issue(
+      working,
+      ["escalation"],
+      "W15",
+      "escalation has no effect with max_retries 0",
+      "set max_retries so there are attempts to escalate",
+    ));
+  }
+  if (task.prompt_file != null) {
+    const path = resolve(working.baseDir, task.prompt_file);
+    if (!pathExists(path)) {
+      warnings.push(
+        issue(
+          working,
+          ["prompt_file"],
+          "W31",
+          `prompt_file "${task.prompt_file}" does not exist yet`,
+        ),
+      );
+    }
+  }
+}
+
+/** The reference's other cross-field rules. */
+export function checkOtherRules(
+  working: WorkingTask,
+  input: ValidateInput,
+  errors: PlanIssue[],
+  warnings: PlanIssue[],
+): void {
+  const { task } = working;
+  const shellOrGroup = task.command != null || task.group != null;
+  if (task.approval_message != null && !task.requires_approval) {
+    errors.push(
+      issue(
+        working,
+        ["approval_message"],
+        "E029",
+        "approval_message needs requires_approval: true",
+      ),
+    );
+  }
+  if (task.worktree) {
+    if (!input.workspaceRoot) {
+      errors.push(issue(working, ["worktree"], "E045", "worktree needs the plan's workspace_root"));
+    }
+    if (shellOrGroup) {
+      errors.push(issue(working, ["worktree"], "E046", "worktree is only for engine tasks"));
+    }
+  }
+  if (task.allowed_tools != null && shellOrGroup) {
+    errors.push(
+      issue(working, ["allowed_tools"], "E071", "allowed_tools is only for engine tasks"),
+    );
+  }
+  if (task.on_grant_violation != null && task.allowed_tools == null) {
+    const engineTools = task.engine ? working.defaults?.[task.engine]?.allowed_tools : undefined;
+    if (engineTools == null) {
+      errors.push(
+        issue(working, ["on_grant_violation"], "E073", "on_grant_violation needs allowed_tools"),
+      );
+    }
+  }
+  if (task.context_mode === "recursive") {
+    const root = input.workspaceRoot;
+    const ok = root != null && isDirectory(root);
+    if (!ok) {
+      errors.push(issue(
+        working,
+        ["context_mode"],
+        "E021",
+        "context_mode 'recursive' needs workspace_root to resolve to an existing directory",
+        root ? `"${root}" does not exist` : "set workspace_root in the plan",
+      ));
+    }
+  }
+  if (task.batch != null) {
+    if (task.engine == null) {
+      errors.push(issue(working, ["batch"], "E060", "batch is only for engine tasks"));
+    }
+    if (working.matrixValues) {
+      errors.push(issue(working, ["batch"], "E062", "batch and matrix cannot be combined"));
+    }
+  }
+  if (task.dynamic_group && (task.engine == null || task.output_schema == null)) {
+    errors.push(
+      issue(
+        working,
+        ["dynamic_group"],
+        "E063",
+        "dynamic_group needs an engine and an output_schema",
+      ),
+    );
+  }
+  if (task.judge != null && task.judge.criteria == null && task.judge.preset == null) {
+    errors.push(issue(working, ["judge"], "E020", "judge needs criteria or a preset"));
+  }
+  const escapes = task.verify_command ?? task.guard_command ?? task.assert ?? task.judge ??
+    task.escalation ??
+    task.fallback_engine;
+  const progressive = Array.isArray(task.retry_delay_sec) ||
+    (task.retry_strategy ?? "constant") !== "constant";
+  if ((task.max_retries ?? 0) > 0 && escapes == null && !progressive) {
+    warnings.push(issue(
+      working,
+      ["max_retries"],
+      "W20",
+      `task "${task.id}" retries with nothing that changes between attempts`,
+      "add verify_command, a judge, escalation, a fallback or a growing retry_delay_sec",
+    ));
+  }
+}
