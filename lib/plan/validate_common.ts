@@ -25,6 +25,7 @@ export function issue(
   };
 }
 
+/** The texts of a command field: one for a string, every argument for a list. */
 export function commandTexts(value: string | string[] | null | undefined): string[] {
   if (value == null) return [];
   return typeof value === "string" ? [value] : value;
