@@ -23,6 +23,7 @@ import type { TaskIR } from "../plan/ir.ts";
 import { shellQuote } from "./env.ts";
 import type { LogFile } from "./log_file.ts";
 import { type ProcessOutcome, RingBuffer, runProcess } from "./process.ts";
+import { resolvePrompt, systemPromptOf } from "./engine_prompt.ts";
 
 /** Finds the adapter for an engine name (undefined: no adapter, the task fails with E102). */
 export type EngineRegistry = (name: string) => Engine | undefined;
@@ -95,15 +96,21 @@ export function findBinary(binary: string, env: Record<string, string>, cwd: str
 }
 
 /** The argv as one display line, with the prompt (the last word) shortened. */
-function shownArgv(argv: readonly string[]): string {
+export function shownArgv(argv: readonly string[]): string {
   const words = argv.map((w, i) =>
     i === argv.length - 1 && w.length > 200 ? `${w.slice(0, 200)}…` : w
   );
   return words.map(shellQuote).join(" ");
 }
 
+/** What building an invocation needs (no process, log or signal: a dry run uses it too). */
+export type InvocationSpec = Pick<
+  EngineAttemptSpec,
+  "engine" | "task" | "prompt" | "systemPrompt" | "retryFeedback" | "profile" | "env" | "parentEnv"
+>;
+
 /** Builds the invocation; throws {@linkcode EngineSetupError} on invalid task input. */
-export function buildInvocation(spec: EngineAttemptSpec): EngineInvocation {
+export function buildInvocation(spec: InvocationSpec): EngineInvocation {
   try {
     return spec.engine.build(taskSpec(spec.task), {
       prompt: spec.prompt,
@@ -221,4 +228,50 @@ export class EngineTotals {
 export function eventInput(input: Record<string, unknown>): Record<string, unknown> {
   const json = JSON.stringify(input);
   return json.length <= 4000 ? input : { truncated: true, preview: json.slice(0, 4000) };
+}
+
+/** What {@linkcode dryRunInvocation} needs besides the task. */
+export interface DryRunContext {
+  /** Engine adapters by name. */
+  engines: EngineRegistry;
+  /** The task's template renderer. */
+  render: (text: string) => string;
+  /** The plan's goal. */
+  goal: string;
+  /** Execution profile of engine tasks. */
+  profile: ExecutionProfile;
+  /** The child env from the runtime. */
+  env: Record<string, string>;
+  /** Maestro's own environment. */
+  parentEnv: Readonly<Record<string, string>>;
+}
+
+/**
+ * What an engine task would run, for `--dry-run`: the adapter's argv (shown and exact) and the
+ * env keys, or, in angle brackets, why it cannot be built.
+ */
+export function dryRunInvocation(
+  task: TaskIR,
+  ctx: DryRunContext,
+): { command: string; argv: string[]; env: Record<string, string> } {
+  const engine = task.engine ? ctx.engines(task.engine) : undefined;
+  if (!engine) return { command: `<${task.kind} ${task.engine ?? ""}>`, argv: [], env: ctx.env };
+  const prompt = resolvePrompt(task, ctx.render, ctx.goal);
+  if ("error" in prompt) return { command: `<${prompt.error}>`, argv: [], env: ctx.env };
+  try {
+    const inv = buildInvocation({
+      engine,
+      task,
+      prompt: prompt.prompt,
+      systemPrompt: systemPromptOf(task),
+      retryFeedback: "",
+      profile: ctx.profile,
+      env: ctx.env,
+      parentEnv: ctx.parentEnv,
+    });
+    return { command: shownArgv(inv.argv), argv: inv.argv, env: { ...ctx.env, ...inv.env } };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { command: `<${reason}>`, argv: [], env: ctx.env };
+  }
 }

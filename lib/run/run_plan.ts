@@ -37,6 +37,7 @@ import { flattenGroups } from "./groups.ts";
 import { renderSummary } from "./summary.ts";
 import { type EngineRegistry, runTask } from "./task.ts";
 import type { ExecutionProfile } from "../../engines/types.ts";
+import { builtinEngines, dryRunInvocation } from "./engine_executor.ts";
 import { taskLookup, templateReaders } from "./vars.ts";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -223,16 +224,26 @@ export async function runPlan(
         : typeof task.command === "string"
         ? render(task.command)
         : task.command.map(render);
+      const shown = command === undefined
+        ? dryRunInvocation(task, {
+          engines: options.engines ?? builtinEngines,
+          render,
+          goal: ir.goal,
+          profile: options.executionProfile ?? "plan",
+          env,
+          parentEnv,
+        })
+        : {
+          command: commandText(command),
+          argv: commandInvocation(command, task.shell, env, task.workdir).argv,
+          env,
+        };
       bus.emit("dry_run_task", {
         task_id: task.id,
         workdir: task.workdir,
-        command: command === undefined
-          ? `<${task.kind} ${task.engine ?? ""}>`
-          : commandText(command),
-        argv: command === undefined
-          ? []
-          : commandInvocation(command, task.shell, env, task.workdir).argv,
-        env_keys: Object.keys(env).sort(),
+        command: shown.command,
+        argv: shown.argv,
+        env_keys: Object.keys(shown.env).sort(),
         when: whenSources?.get(task.id) ?? null,
       });
       return makeResult({ task_id: task.id, status: "dry_run", message: "Dry run only" });

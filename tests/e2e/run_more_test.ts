@@ -380,3 +380,48 @@ tasks:
     });
   });
 });
+
+Deno.test("a dry run shows the argv the engine adapter would run, per execution profile", async () => {
+  await withFiles({
+    "plan.yaml": `name: dry
+goal: Ship it
+tasks:
+  - id: ask
+    engine: claude
+    model: sonnet
+    prompt: "Say hi"
+  - id: later
+    engine: claude
+    prompt_file: missing.md
+  - id: gem
+    engine: gemini
+    prompt: hi
+`,
+  }, async (dir) => {
+    const events = async (profile: string) => {
+      const run = await maestro(
+        ["run", "plan.yaml", "--dry-run", "--output", "jsonl", "--execution-profile", profile],
+        dir,
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      return new Map(
+        lines.filter((e) => e.event === "dry_run_task").map((e) => [e.task_id as string, e]),
+      );
+    };
+    const plan = await events("plan");
+    const ask = plan.get("ask")!;
+    assert.equal(ask.argv[0], "claude");
+    assert.ok(ask.argv.includes("stream-json"));
+    assert.equal(ask.argv.at(-1), "Goal: Ship it\n\nSay hi");
+    assert.ok(!ask.argv.includes("--dangerously-skip-permissions"));
+    assert.match(plan.get("later")!.command, /^<E100 /);
+    assert.equal(plan.get("gem")!.command, "<engine gemini>");
+    const yolo = await events("yolo");
+    assert.ok(yolo.get("ask")!.argv.includes("--dangerously-skip-permissions"));
+    assert.equal(
+      (await maestro(["run", "plan.yaml", "--dry-run", "--execution-profile", "wild"], dir)).code,
+      2,
+    );
+  });
+});
