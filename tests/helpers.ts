@@ -52,6 +52,8 @@ export async function runCli(args: string[], options: { cwd?: string } = {}): Pr
     args: ["run", "-A", "--no-prompt", join(ROOT, "cli.ts"), ...args],
     cwd: options.cwd ?? ROOT,
     env: { NO_COLOR: "1" },
+    // never a terminal: approval prompts are denied, as in CI
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -7,15 +7,9 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { processesWith } from "../helpers.ts";
+import { type CliResult, processesWith, runCli } from "../helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface Result {
   status: string;
@@ -34,17 +28,9 @@ function cli(args: string[]): string[] {
   return ["run", "-A", "--no-prompt", CLI, ...args];
 }
 
-async function maestro(args: string[], cwd: string): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: cli(args),
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+/** Runs `maestro <args>` in `cwd` (stdin is not a terminal). */
+function maestro(args: string[], cwd: string): Promise<CliResult> {
+  return runCli(args, { cwd });
 }
 
 /** Writes the files into a temporary folder, runs `fn` in it, removes it. */
