@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { ensureSpawnHelper } from "../lib/run/spawn_helper.ts";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -486,11 +487,20 @@ export async function runBench(
     }
 
     if (options.floor) {
+      const ready = await ensureSpawnHelper();
+      const helper = "path" in ready ? ready.path : undefined;
+      if (!helper) {
+        log(`spawn helper unavailable: ${"unavailable" in ready ? ready.unavailable : ""}`);
+      }
       const variants: Array<[string, string[]]> = [
         ["/usr/bin/true (bare Deno spawn)", ["/usr/bin/true"]],
         ["sh -c true", ["sh", "-c", "true"]],
         ["setsid sh -c true", ["setsid", "sh", "-c", "true"]],
-        ["setpriv --pdeathsig KILL -- setsid sh -c true (maestro's chain)", [
+        ...(helper === undefined ? [] : [[
+          "maestro-spawn /usr/bin/true (maestro's spawn helper: setsid + pdeathsig, one exec)",
+          [helper, "/usr/bin/true", "true"],
+        ] as [string, string[]]]),
+        ["setpriv --pdeathsig KILL -- setsid sh -c true (the fallback chain)", [
           "setpriv",
           "--pdeathsig",
           "KILL",

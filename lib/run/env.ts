@@ -120,7 +120,7 @@ export function commandText(command: string | string[]): string {
  * What a task step execs: the argv and env after choosing between a direct exec
  * ({@linkcode directCommand}) and `commandArgv` (`sh -c` for a string, a list as is). Used by
  * the run and by `--dry-run`, so a dry run shows exactly the argv a run would exec (inside
- * maestro's `setpriv … setsid` isolation wrapper, which is the same for every task).
+ * maestro's isolation wrapper: the spawn helper or `setpriv … setsid`, which is the same for every task).
  *
  * @param command the rendered command
  * @param shell the task's `shell:` override

@@ -1,6 +1,7 @@
 /**
  * Subprocess supervision. Each process runs in its own process group (`setsid`) under a
- * parent-death signal (`setpriv --pdeathsig KILL`), so a timeout or a cancel kills the whole
+ * parent-death signal (`PR_SET_PDEATHSIG`), set by the spawn helper (spawn_helper.ts) or, where
+ * it cannot be built, by `setpriv --pdeathsig KILL -- setsid`, so a timeout or a cancel kills the whole
  * tree and a `kill -9` of maestro takes the direct child with it. Output is streamed line by
  * line into the task's log (stderr lines prefixed `[stderr] `), keeping only a bounded tail in
  * memory. When the group leader exits, whatever it left behind in its group is stopped too: a
@@ -11,6 +12,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { LogFile } from "./log_file.ts";
+import { ensureSpawnHelper, type SpawnHelper } from "./spawn_helper.ts";
 
 /** Exit code of a timed-out process (the reference tool's, like coreutils `timeout`). */
 export const TIMEOUT_EXIT_CODE = 124;
@@ -95,6 +97,64 @@ function onPath(binary: string): boolean {
 }
 
 let wrapperCache: string[] | undefined;
+let helperPath: string | undefined;
+let helperReady: Promise<SpawnHelper> | undefined;
+
+/**
+ * Makes later spawns use the compiled spawn helper (one cheap exec) instead of the util-linux
+ * chain, compiling it on first use (spawn_helper.ts). Call once before dispatching; cached.
+ * Without it, spawning still works through {@linkcode isolationPrefix}.
+ */
+export function prepareSpawning(): Promise<SpawnHelper> {
+  helperReady ??= ensureSpawnHelper().then((helper) => {
+    helperPath = "path" in helper ? helper.path : undefined;
+    return helper;
+  });
+  return helperReady;
+}
+
+/**
+ * Uses the helper at `path` for later spawns, or the util-linux chain when undefined (tests and
+ * benchmarks compare both; a run calls {@linkcode prepareSpawning} instead).
+ */
+export function setSpawnHelper(path: string | undefined): void {
+  helperPath = path;
+}
+
+const programCache = new Map<string, string>();
+
+/**
+ * The file `execvp(3)` would run for `name` with the child's PATH (cached; misses are not, so
+ * a program installed mid-run is found). A name with a slash is used as written.
+ */
+function resolveProgram(name: string, path: string | undefined, cwd: string): string {
+  if (name.includes("/")) return name;
+  const dirs = path ?? "/usr/local/bin:/usr/bin:/bin";
+  const key = `${cwd}\0${dirs}\0${name}`;
+  const known = programCache.get(key);
+  if (known !== undefined) return known;
+  for (const dir of dirs.split(":")) {
+    const base = dir === "" ? cwd : dir.startsWith("/") ? dir : join(cwd, dir);
+    const file = join(base, name);
+    try {
+      const info = Deno.statSync(file);
+      if (!info.isFile || ((info.mode ?? 0) & 0o111) === 0) continue;
+    } catch {
+      continue;
+    }
+    if (programCache.size > 1024) programCache.clear();
+    programCache.set(key, file);
+    return file;
+  }
+  return name;
+}
+
+/** The argv to spawn for a task argv: helper (or util-linux chain) in front of it. */
+function isolatedArgv(argv: readonly string[], env: Readonly<Record<string, string>>, cwd: string) {
+  if (helperPath === undefined) return [...isolationPrefix(), ...argv];
+  const first = argv[0] ?? "";
+  return [helperPath, resolveProgram(first, env.PATH, cwd), ...argv];
+}
 
 /**
  * The argv prefix that gives a child its own process group and a parent-death signal:
@@ -313,7 +373,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   if (spec.signal?.aborted) {
     return { ...base, exitCode: CANCEL_EXIT_CODE, cancelled: true, durationSec: 0, pid: 0 };
   }
-  const [program, ...args] = [...isolationPrefix(), ...spec.argv];
+  const [program, ...args] = isolatedArgv(spec.argv, spec.env, spec.cwd);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program!, {

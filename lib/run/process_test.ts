@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogFile } from "./log_file.ts";
-import { RingBuffer, runProcess } from "./process.ts";
+import { RingBuffer, runProcess, setSpawnHelper } from "./process.ts";
+import { ensureSpawnHelper } from "./spawn_helper.ts";
 
 const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
 
@@ -56,61 +57,87 @@ Deno.test("stdout and stderr are streamed into the log, stderr prefixed, tail bo
   assert.match(text, /\[stderr\] oops\n/);
 });
 
-Deno.test("a timeout kills the whole process group and reports exit code 124", async () => {
-  let outcome;
-  await withLog(async (log) => {
-    outcome = await runProcess({
-      argv: ["sh", "-c", "sleep 30 & sleep 30"],
-      cwd: "/",
-      env,
-      timeoutSec: 0.3,
-      graceMs: 200,
-      log,
-      tailLines: 5,
+// The supervision guarantees hold with the compiled spawn helper and with the util-linux chain
+// it falls back to (where no C compiler is available).
+const built = await ensureSpawnHelper();
+const modes: Array<[string, string | undefined]> = [["util-linux chain", undefined]];
+if ("path" in built) modes.push(["spawn helper", built.path]);
+for (const [mode, helper] of modes) {
+  Deno.test(`${mode}: a timeout kills the whole process group and reports exit code 124`, async () => {
+    setSpawnHelper(helper);
+    let outcome;
+    await withLog(async (log) => {
+      outcome = await runProcess({
+        argv: ["sh", "-c", "sleep 30 & sleep 30"],
+        cwd: "/",
+        env,
+        timeoutSec: 0.3,
+        graceMs: 200,
+        log,
+        tailLines: 5,
+      });
     });
+    assert.equal(outcome!.exitCode, 124);
+    assert.equal(outcome!.timedOut, true);
+    assert.ok(outcome!.durationSec < 5, `took ${outcome!.durationSec}s`);
+    assert.equal(groupAlive(outcome!.pid), false, "a process of the group survived");
   });
-  assert.equal(outcome!.exitCode, 124);
-  assert.equal(outcome!.timedOut, true);
-  assert.ok(outcome!.durationSec < 5, `took ${outcome!.durationSec}s`);
-  assert.equal(groupAlive(outcome!.pid), false, "a process of the group survived");
-});
 
-Deno.test("background jobs left behind by a finished task are stopped", async () => {
-  let outcome;
-  await withLog(async (log) => {
-    outcome = await runProcess({
-      argv: ["sh", "-c", "sleep 30 & echo started"],
-      cwd: "/",
-      env,
-      timeoutSec: 10,
-      graceMs: 200,
-      log,
-      tailLines: 5,
+  Deno.test(`${mode}: background jobs left behind by a finished task are stopped`, async () => {
+    setSpawnHelper(helper);
+    let outcome;
+    await withLog(async (log) => {
+      outcome = await runProcess({
+        argv: ["sh", "-c", "sleep 30 & echo started"],
+        cwd: "/",
+        env,
+        timeoutSec: 10,
+        graceMs: 200,
+        log,
+        tailLines: 5,
+      });
     });
+    assert.equal(outcome!.exitCode, 0);
+    assert.ok(outcome!.durationSec < 5);
+    assert.equal(groupAlive(outcome!.pid), false);
   });
-  assert.equal(outcome!.exitCode, 0);
-  assert.ok(outcome!.durationSec < 5);
-  assert.equal(groupAlive(outcome!.pid), false);
-});
 
-Deno.test("aborting the signal cancels the process with exit code 130", async () => {
-  const controller = new AbortController();
-  let outcome;
-  await withLog(async (log) => {
-    setTimeout(() => controller.abort(), 200);
-    outcome = await runProcess({
-      argv: ["sleep", "30"],
-      cwd: "/",
-      env,
-      timeoutSec: 0,
-      signal: controller.signal,
-      log,
-      tailLines: 5,
+  Deno.test(`${mode}: aborting the signal cancels the process with exit code 130`, async () => {
+    setSpawnHelper(helper);
+    const controller = new AbortController();
+    let outcome;
+    await withLog(async (log) => {
+      setTimeout(() => controller.abort(), 200);
+      outcome = await runProcess({
+        argv: ["sleep", "30"],
+        cwd: "/",
+        env,
+        timeoutSec: 0,
+        signal: controller.signal,
+        log,
+        tailLines: 5,
+      });
     });
+    assert.equal(outcome!.exitCode, 130);
+    assert.equal(outcome!.cancelled, true);
   });
-  assert.equal(outcome!.exitCode, 130);
-  assert.equal(outcome!.cancelled, true);
-});
+
+  Deno.test(`${mode}: a program that does not exist exits 127`, async () => {
+    setSpawnHelper(helper);
+    let outcome;
+    await withLog(async (log) => {
+      outcome = await runProcess({
+        argv: ["definitely-not-a-program-xyz"],
+        cwd: "/",
+        env,
+        timeoutSec: 5,
+        log,
+        tailLines: 3,
+      });
+    });
+    assert.equal(outcome!.exitCode, 127);
+  });
+}
 
 Deno.test("a large output is streamed with a bounded tail", async () => {
   let outcome;
@@ -126,21 +153,6 @@ Deno.test("a large output is streamed with a bounded tail", async () => {
   });
   assert.deepEqual(outcome!.stdoutTail, ["199998", "199999", "200000"]);
   assert.equal(text.split("\n").length, 200001);
-});
-
-Deno.test("a program that does not exist exits 127", async () => {
-  let outcome;
-  await withLog(async (log) => {
-    outcome = await runProcess({
-      argv: ["definitely-not-a-program-xyz"],
-      cwd: "/",
-      env,
-      timeoutSec: 5,
-      log,
-      tailLines: 3,
-    });
-  });
-  assert.equal(outcome!.exitCode, 127);
 });
 
 Deno.test("a plain word list runs without sh, with the same env; anything else keeps sh", async () => {

@@ -35,6 +35,7 @@ import type { GroupOutcome } from "./groups.ts";
 import { excludedTasks, type Selection } from "./selection.ts";
 import { flattenGroups } from "./groups.ts";
 import { renderSummary } from "./summary.ts";
+import { prepareSpawning } from "./process.ts";
 import { type EngineRegistry, runTask } from "./task.ts";
 import type { ExecutionProfile } from "../../engines/types.ts";
 import { builtinEngines, dryRunInvocation } from "./engine_executor.ts";
@@ -129,7 +130,11 @@ export async function runPlan(
   const runId = makeRunId(startMicros);
   const dryRun = options.dryRun === true;
   const runRoot = options.runDir ? resolve(options.runDir) : ir.run_dir;
-  const runPath = dryRun ? "" : await createRunDir(runRoot, runId, ir.name);
+  // the spawn helper (compiled once per machine) is found or built while the run dir is made
+  const [runPath] = await Promise.all([
+    dryRun ? "" : createRunDir(runRoot, runId, ir.name),
+    dryRun ? undefined : prepareSpawning(),
+  ]);
   const bus = new EventBus(ir.name, {
     log: dryRun ? undefined : new EventLog(join(runPath, RUN_FILES.events)),
     // without secrets, events need no masked copy
