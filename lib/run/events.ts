@@ -90,6 +90,8 @@ export interface EventPayloads {
     /** The task's `when:` (not evaluated in a dry run: every task is shown). */
     when: string | null;
   };
+  /** Resume removed temp files an earlier, killed run left in its directory. */
+  leftovers_removed: { from_run: string; files: string[] };
   /** Resume stopped a process left by an earlier, killed run. */
   orphan_stopped: { task_id: string; pgid: number; from_run: string };
   /** A task reached its final status (with its artifact hashes). */

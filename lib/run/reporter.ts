@@ -71,6 +71,8 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
       return `[dry-run] ${event.task_id}\n  workdir: ${event.workdir}\n  command: ${event.command}` +
         `\n  argv: ${JSON.stringify(event.argv)}\n  env: ${event.env_keys.join(", ")}` +
         (event.when ? `\n  when: ${event.when}` : "");
+    case "leftovers_removed":
+      return `maestro: removed ${event.files.length} temp file(s) left in ${event.from_run}`;
     case "orphan_stopped":
       return `maestro: stopped process group ${event.pgid} left by ${event.task_id} in ${event.from_run}`;
     case "approval_response":

@@ -140,6 +140,45 @@ function membersOfRun(pgid: number, runId: string): number[] {
 }
 
 /**
+ * Temp files maestro writes next to an artifact: `<file>.tmp-<pid>-<n>` (atomic writes) and
+ * `.run_manifest.json.spool-<pid>` (the streamed manifest). Group 1 is the writer's pid.
+ */
+const LEFTOVER = /(?:\.tmp-(\d+)-[0-9a-z]+|^\.run_manifest\.json\.spool-(\d+))$/;
+
+function processAlive(pid: number): boolean {
+  if (Deno.build.os !== "linux") return true; // cannot tell: keep the file
+  return existsSync(`/proc/${pid}`);
+}
+
+/**
+ * Removes the temp files a killed run left in its directory (a `kill -9` between writing and
+ * renaming, or before the manifest was assembled from its spool). Only files whose writer is
+ * no longer running are touched: a run still going keeps its own.
+ *
+ * @returns the names removed
+ */
+export function sweepLeftovers(path: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = LEFTOVER.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1] ?? match[2]);
+    if (pid === Deno.pid || processAlive(pid)) continue;
+    try {
+      Deno.removeSync(join(path, name));
+      removed.push(name);
+    } catch { /* already gone */ }
+  }
+  return removed.sort();
+}
+
+/**
  * Stops process groups of an earlier run that are still alive.
  *
  * @returns the groups stopped

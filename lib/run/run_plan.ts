@@ -29,7 +29,7 @@ import { EventBus, EventLog, type EventSubscriber, maskDeep } from "./events.ts"
 import { ManifestSpool, streamedEntry, writeStreamedManifest } from "./manifest_writer.ts";
 import { isoMicros, makeResult, nowMicros, type TaskResult } from "./result.ts";
 import { TaskFacts } from "./task_facts.ts";
-import { readPriorRun, reusableResults, stopOrphans } from "./resume.ts";
+import { readPriorRun, reusableResults, stopOrphans, sweepLeftovers } from "./resume.ts";
 import { schedule, type SkipReason } from "./scheduler.ts";
 import type { GroupOutcome } from "./groups.ts";
 import { excludedTasks, type Selection } from "./selection.ts";
@@ -159,6 +159,10 @@ export async function runPlan(
   });
   const preset = new Map<string, TaskResult>();
   if (prior) {
+    const leftovers = sweepLeftovers(prior.path);
+    if (leftovers.length > 0) {
+      bus.emit("leftovers_removed", { from_run: prior.path, files: leftovers });
+    }
     for (const group of stopOrphans(prior)) {
       bus.emit("orphan_stopped", { task_id: group.taskId, pgid: group.pgid, from_run: prior.path });
     }

@@ -323,9 +323,14 @@ tasks:
         "nothing orphaned: the resume check proves nothing",
       );
       await writeFile(join(dir, "resumed"), "");
+      const [killed] = await runDirs(dir);
+      const spools = () => [...Deno.readDirSync(killed!)].filter((e) => e.name.includes(".spool-"));
+      assert.equal(spools().length, 1, "the killed run's manifest spool is left behind");
       const resume = await maestro(["run", "plan.yaml", "--resume-last"], dir);
       assert.equal(resume.code, 0, resume.stdout + resume.stderr);
       assert.match(resume.stdout, /stopped process group/);
+      assert.match(resume.stdout, /removed 1 temp file\(s\) left in /);
+      assert.deepEqual(spools(), [], "resume sweeps the dead run's temp files");
       assert.deepEqual(processesWith(marker), []);
       assert.equal(await readFile(join(dir, "quick.txt"), "utf8"), "quick\n", "quick ran twice");
       const [first, second] = await runDirs(dir);
