@@ -6,6 +6,7 @@
  */
 import { priceTokens, ratesFor } from "./pricing.ts";
 import type {
+  BuildContext,
   CostSource,
   EngineResult,
   ExitInfo,
@@ -167,4 +168,22 @@ export function parseRecorded(
   const parser = makeParser(ctx);
   for (const line of lines) parser.push(line);
   return parser.finish(exit);
+}
+
+/**
+ * The system prompt and retry feedback of an attempt, trimmed (the feedback text starts with
+ * blank lines) and joined with a blank line; "" when both are empty.
+ */
+export function systemText(ctx: Pick<BuildContext, "systemPrompt" | "retryFeedback">): string {
+  return [ctx.systemPrompt, ctx.retryFeedback].map((s) => s.trim()).filter(Boolean).join("\n\n");
+}
+
+/**
+ * The prompt for an engine without a system-prompt flag: the reference's wrapper
+ * `[System Instructions]\n<sys>\n\n[Task]\n<prompt>` (seed-behaviour §3, gemini/copilot), used
+ * only when there is system text, so retry feedback reaches every engine.
+ */
+export function instructedPrompt(ctx: BuildContext): string {
+  const system = systemText(ctx);
+  return system ? `[System Instructions]\n${system}\n\n[Task]\n${ctx.prompt}` : ctx.prompt;
 }

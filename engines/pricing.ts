@@ -9,7 +9,7 @@
 import type { TokenUsage } from "./types.ts";
 
 /** Bumped whenever a rate changes, so stored costs can say which table priced them. */
-export const PRICING_VERSION = "2026-11-24.1";
+export const PRICING_VERSION = "2026-11-24.2";
 
 /** Rates for one model, USD per million tokens. */
 export interface ModelRates {
@@ -49,6 +49,25 @@ export const PRICING: Readonly<Record<string, Readonly<Record<string, ModelRates
     "gemini-3.1-pro-preview": rates(2, 0.2, 12),
   },
   qwen: { default: rates(2, 0.5, 8) },
+  // Copilot runs other vendors' models (its aliases give claude-*, gpt-*, gemini-* ids), so
+  // they are priced at those vendors' rates above: exact for BYOK, an estimate with a Copilot
+  // subscription (GitHub bills premium requests, not tokens). The reference leaves copilot
+  // unpriced; no `default` row, so an unknown model stays unpriced rather than guessed.
+  copilot: {
+    "claude-haiku": rates(1, 0.1, 5),
+    "claude-sonnet": rates(3, 0.3, 15),
+    "claude-opus": rates(5, 0.5, 25),
+    "gpt-5.5": rates(5, 0.5, 30),
+    "gpt-5.4": rates(2.5, 0.25, 15),
+    "gpt-5.4-mini": rates(0.75, 0.075, 4.5),
+    "gpt-5.3-codex": rates(1.75, 0.175, 14),
+    "gemini-2.5-pro": rates(1.25, 0.125, 10),
+    "gemini-3-pro-preview": rates(2, 0.2, 12),
+  },
+  // Local inference has no per-token price (the reference's cost is always 0.0); an override
+  // can price a hosted server reached through OLLAMA_HOST.
+  ollama: { default: rates(0, 0, 0) },
+  llama: { default: rates(0, 0, 0) },
 };
 
 function isRates(value: unknown): value is ModelRates {

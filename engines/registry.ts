@@ -7,10 +7,23 @@
 import type { TaskIR } from "../lib/plan/ir.ts";
 import { claude } from "./claude.ts";
 import { codex } from "./codex.ts";
+import { copilot } from "./copilot.ts";
+import { gemini } from "./gemini.ts";
+import { llama } from "./llama.ts";
+import { ollama } from "./ollama.ts";
+import { qwen } from "./qwen.ts";
 import { type Engine, EngineBuildError, type EngineTaskSpec } from "./types.ts";
 
-/** Adapters that exist so far (gemini, qwen, copilot, ollama, llama: not yet). */
-export const ENGINES: Readonly<Record<string, Engine>> = { claude, codex };
+/** The built-in adapters, one per engine the plan schema names. */
+export const ENGINES: Readonly<Record<string, Engine>> = {
+  claude,
+  codex,
+  copilot,
+  gemini,
+  ollama,
+  llama,
+  qwen,
+};
 
 /** The adapter for an engine name, or undefined. */
 export function engineFor(name: string): Engine | undefined {

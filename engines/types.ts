@@ -132,6 +132,13 @@ export interface BuildContext {
   parentEnv: Readonly<Record<string, string>>;
   /** Effective uid of the process that will spawn the CLI (claude refuses yolo as root). */
   uid?: number;
+  /**
+   * A private, empty folder the runtime creates for this attempt and deletes after it. An
+   * adapter may name files in it for the CLI to write (copilot's `--usage-output-file`, the
+   * only place copilot reports tokens) and declare them as {@linkcode EngineInvocation.usageFile}.
+   * Absent in dry runs and unit tests: adapters then do without such files.
+   */
+  scratchDir?: string;
 }
 
 /** What to spawn. */
@@ -147,6 +154,12 @@ export interface EngineInvocation {
   stdin?: string;
   /** Model id actually requested (after aliasing), for pricing. */
   model?: string;
+  /**
+   * A file the CLI writes its usage to, inside {@linkcode BuildContext.scratchDir}. Adapters
+   * never read files: after the process exits the runtime reads it into
+   * {@linkcode ExitInfo.usageFileText} for the parser, then deletes it with the scratch folder.
+   */
+  usageFile?: string;
   /** Problems found while building that will likely make the run fail, with a fix. */
   warnings: string[];
 }
@@ -161,6 +174,8 @@ export interface ExitInfo {
   notFound?: boolean;
   /** Last lines of stderr (some CLIs print their errors there). */
   stderrTail?: string[];
+  /** Text of {@linkcode EngineInvocation.usageFile} after exit; absent when none was written. */
+  usageFileText?: string;
 }
 
 /** Options for parsing: pricing needs the model and the pricing override env. */
@@ -197,6 +212,8 @@ export interface Engine {
   readonly name: string;
   /** Executable name looked up on PATH. */
   readonly binary: string;
+  /** Other executable names tried, in order, when `binary` is not on PATH (qwen: `qwen-code`). */
+  readonly altBinaries?: readonly string[];
   /** argv/env for one attempt. Throws {@linkcode EngineBuildError} on invalid task input. */
   build(task: EngineTaskSpec, ctx: BuildContext): EngineInvocation;
   /** A fresh incremental parser for one attempt's stdout. */

@@ -11,6 +11,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { engineFor, taskSpec } from "../../engines/registry.ts";
 import type {
+  BuildContext,
   Engine,
   EngineInvocation,
   EngineResult,
@@ -41,6 +42,8 @@ export const INSTALL_COMMANDS: Readonly<Record<string, string>> = {
   gemini: "npm install -g @google/gemini-cli",
   qwen: "npm install -g @qwen-code/qwen-code",
   copilot: "npm install -g @github/copilot",
+  ollama: "curl -fsSL https://ollama.com/install.sh | sh",
+  llama: "brew install llama.cpp",
 };
 
 /** One engine attempt to run. */
@@ -103,16 +106,28 @@ export function shownArgv(argv: readonly string[]): string {
   return words.map(shellQuote).join(" ");
 }
 
-/** What building an invocation needs (no process, log or signal: a dry run uses it too). */
-export type InvocationSpec = Pick<
-  EngineAttemptSpec,
-  "engine" | "task" | "prompt" | "systemPrompt" | "retryFeedback" | "profile" | "env" | "parentEnv"
->;
+/**
+ * What building an invocation needs (no process, log or signal: a dry run uses it too), plus
+ * the attempt's scratch folder when there is one (see `BuildContext.scratchDir`).
+ */
+export type InvocationSpec =
+  & Pick<
+    EngineAttemptSpec,
+    | "engine"
+    | "task"
+    | "prompt"
+    | "systemPrompt"
+    | "retryFeedback"
+    | "profile"
+    | "env"
+    | "parentEnv"
+  >
+  & { scratchDir?: string };
 
 /** Builds the invocation; throws {@linkcode EngineSetupError} on invalid task input. */
 export function buildInvocation(spec: InvocationSpec): EngineInvocation {
   try {
-    return spec.engine.build(taskSpec(spec.task), {
+    const ctx: BuildContext = {
       prompt: spec.prompt,
       systemPrompt: spec.systemPrompt,
       retryFeedback: spec.retryFeedback,
@@ -121,7 +136,9 @@ export function buildInvocation(spec: InvocationSpec): EngineInvocation {
       // the task's env wins over maestro's for provider variables too
       parentEnv: { ...spec.parentEnv, ...spec.env },
       uid: Deno.uid() ?? undefined,
-    });
+    };
+    if (spec.scratchDir) ctx.scratchDir = spec.scratchDir;
+    return spec.engine.build(taskSpec(spec.task), ctx);
   } catch (error) {
     throw new EngineSetupError(error instanceof Error ? error.message : String(error));
   }
@@ -129,12 +146,39 @@ export function buildInvocation(spec: InvocationSpec): EngineInvocation {
 
 /** Runs one engine attempt. Never throws for engine failures (only EngineSetupError). */
 export async function runEngineAttempt(spec: EngineAttemptSpec): Promise<EngineAttempt> {
+  // A private folder for files the CLI writes (copilot's usage file), removed afterwards
+  // whatever happens, so attempts never see each other's files.
+  const scratchDir = await Deno.makeTempDir({ prefix: "maestro-engine-" });
+  try {
+    return await attemptIn(spec, scratchDir);
+  } finally {
+    await Deno.remove(scratchDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The text of the invocation's usage file, or undefined when the CLI wrote none. */
+async function readUsageFile(inv: EngineInvocation): Promise<string | undefined> {
+  if (!inv.usageFile) return undefined;
+  try {
+    return await Deno.readTextFile(inv.usageFile);
+  } catch {
+    return undefined; // killed, crashed or failed before writing it: tokens stay unknown
+  }
+}
+
+async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<EngineAttempt> {
   const { engine, task, log } = spec;
-  const inv = buildInvocation(spec);
+  const inv = buildInvocation({ ...spec, scratchDir });
   const env = { ...spec.env, ...inv.env };
   const parseCtx: ParseContext = { env: { ...spec.parentEnv, ...spec.env } };
   if (inv.model) parseCtx.model = inv.model;
   const parser = engine.parser(parseCtx);
+  // A CLI also known under another name (qwen's `qwen-code`) runs under that one when argv[0]
+  // is not on PATH.
+  const alt = findBinary(inv.argv[0]!, env, task.workdir)
+    ? undefined
+    : engine.altBinaries?.find((name) => findBinary(name, env, task.workdir));
+  if (alt) inv.argv[0] = alt;
   log.line(`[engine] ${shownArgv(inv.argv)}`);
   for (const warning of inv.warnings) log.line(`[engine] warning: ${warning}`);
   if (inv.stdin !== undefined) log.line("[engine] warning: stdin input is not supported; ignored");
@@ -178,6 +222,8 @@ export async function runEngineAttempt(spec: EngineAttemptSpec): Promise<EngineA
     },
   });
   const exit: ExitInfo = { exitCode: outcome.exitCode, stderrTail: stderr.toArray() };
+  const usageFileText = await readUsageFile(inv);
+  if (usageFileText !== undefined) exit.usageFileText = usageFileText;
   if (outcome.timedOut) exit.timedOut = true;
   if (outcome.spawnError) exit.notFound = true;
   const result = parser.finish(exit);

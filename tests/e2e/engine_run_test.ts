@@ -167,7 +167,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a missing engine binary fails as cli_missing with the install command; gemini is E102",
+  name: "a missing engine binary fails as cli_missing with the install command (codex, gemini)",
   async fn() {
     const fake = startFakeServer();
     try {
@@ -193,7 +193,8 @@ tasks:
       assert.equal(ask.failure_history[0]?.category, "cli_missing");
       assert.match(ask.message, /npm install -g @openai\/codex/);
       const gem = await run.results("gem");
-      assert.match(gem.message, /^E102 .*'gemini'/);
+      assert.equal(gem.failure_history[0]?.category, "cli_missing");
+      assert.match(gem.message, /npm install -g @google\/gemini-cli/);
       assert.equal(fake.requests().length, 0);
     } finally {
       await fake.close();

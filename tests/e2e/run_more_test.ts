@@ -402,7 +402,8 @@ tasks:
     assert.equal(ask.argv.at(-1), "Goal: Ship it\n\nSay hi");
     assert.ok(!ask.argv.includes("--dangerously-skip-permissions"));
     assert.match(plan.get("later")!.command, /^<E100 /);
-    assert.equal(plan.get("gem")!.command, "<engine gemini>");
+    assert.equal(plan.get("gem")!.argv[0], "gemini");
+    assert.equal(plan.get("gem")!.argv.at(-1), "--prompt=Goal: Ship it\n\nhi");
     const yolo = await events("yolo");
     assert.ok(yolo.get("ask")!.argv.includes("--dangerously-skip-permissions"));
     assert.equal(

@@ -346,7 +346,7 @@ tasks:
   );
 });
 
-Deno.test("an invalid plan exits 2 and an engine task fails with a clear E102 message", async () => {
+Deno.test("an invalid plan exits 2 and an engine task whose CLI is missing fails clearly", async () => {
   await withPlan(
     `name: bad\ntasks:\n  - id: a\n    depends_on: [zzz]\n    command: "true"\n`,
     async (dir) => {
@@ -354,13 +354,17 @@ Deno.test("an invalid plan exits 2 and an engine task fails with a clear E102 me
     },
   );
   await withPlan(
-    `name: eng\ntasks:\n  - id: ai\n    engine: gemini\n    prompt: hi\n`,
+    // PATH without the CLI, even on a machine that has gemini installed
+    `name: eng\ntasks:\n  - id: ai\n    engine: gemini\n    env: { PATH: /nonexistent }\n    prompt: hi\n`,
     async (dir) => {
       const run = await maestro(["run", "plan.yaml"], dir);
       assert.equal(run.code, 1);
       const [path] = await runDirs(dir);
       const result = await json(join(path!, "ai.result.json"));
-      assert.match(String(result.message), /^E102 engine adapters not available yet/);
+      assert.match(
+        String(result.message),
+        /^gemini failed \(cli_missing\): .*npm install -g @google\/gemini-cli/,
+      );
     },
   );
 });

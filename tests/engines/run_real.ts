@@ -1,10 +1,17 @@
 /**
  * Test helper: spawns what an adapter built (argv[0] replaced by the pinned binary), feeds
- * stdout lines to the adapter's parser, as the runtime's executor will.
+ * stdout lines (and the usage file, when the adapter asked for one) to the adapter's parser,
+ * as the runtime's executor does.
  *
  * @module
  */
-import type { Engine, EngineInvocation, EngineResult, ParseContext } from "../../engines/types.ts";
+import type {
+  Engine,
+  EngineInvocation,
+  EngineResult,
+  ExitInfo,
+  ParseContext,
+} from "../../engines/types.ts";
 
 /** A finished real run. */
 export interface RealRun {
@@ -50,7 +57,13 @@ export async function runReal(
   if (inv.model) ctx.model = inv.model;
   const parser = engine.parser(ctx);
   for (const line of stdout) parser.push(line);
-  const result = parser.finish({ exitCode: out.code, stderrTail: stderr.slice(-20) });
+  const exit: ExitInfo = { exitCode: out.code, stderrTail: stderr.slice(-20) };
+  // as the runtime does: the usage file (copilot's tokens) goes to the parser after exit
+  const usage = inv.usageFile
+    ? await Deno.readTextFile(inv.usageFile).catch(() => undefined)
+    : undefined;
+  if (usage !== undefined) exit.usageFileText = usage;
+  const result = parser.finish(exit);
   return {
     result,
     exitCode: out.code,

@@ -1,0 +1,163 @@
+/**
+ * End to end: `maestro run` executes gemini and qwen tasks through the real, pinned CLIs
+ * (installed once by tests/engines/install_cli.ts) driven at tests/fake_model_server.ts, with an
+ * isolated HOME holding the settings both CLIs need against a custom base URL. Qwen is put on
+ * PATH only under the reference's name `qwen-code`, so the adapter's fallback name is proven
+ * too. Ignored, with the reason printed, when npm cannot install the CLIs.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
+import { installCli } from "../engines/install_cli.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const geminiCli = await installCli("@google/gemini-cli", "0.61.0", "gemini");
+const qwenCli = await installCli("@qwen-code/qwen-code", "0.15.10", "qwen");
+const skip = "skip" in geminiCli ? geminiCli.skip : "skip" in qwenCli ? qwenCli.skip : null;
+if (skip) console.warn(`gemini/qwen e2e tests ignored: ${skip}`);
+const ignore = skip !== null;
+
+interface Result {
+  status: string;
+  exit_code: number | null;
+  message: string;
+  stdout_tail: string;
+  cost_usd: number | null;
+  cost_source?: string;
+  token_usage: { input: number; cached: number; output: number; total: number } | null;
+  tool_call_count: number;
+  failure_history: { category: string; message: string }[];
+}
+
+/**
+ * Runs `maestro run plan.yaml` in a fresh folder: HOME with gemini's and qwen's test settings,
+ * PATH with `gemini` and with qwen only as `qwen-code`, provider env aimed at the fake server.
+ */
+async function runPlan(yaml: string, url: string) {
+  const dir = await Deno.makeTempDir({ prefix: "maestro-engine-more-e2e-" });
+  const home = join(dir, "home");
+  await Deno.mkdir(join(home, ".gemini"), { recursive: true });
+  await Deno.mkdir(join(home, ".qwen"));
+  await Deno.writeTextFile(
+    join(home, ".gemini/settings.json"),
+    JSON.stringify({
+      security: { auth: { selectedType: "gemini-api-key" } },
+      general: { maxAttempts: 1 },
+    }),
+  );
+  await Deno.writeTextFile(
+    join(home, ".qwen/settings.json"),
+    JSON.stringify({ model: { generationConfig: { maxRetries: 0 } } }),
+  );
+  const bin = join(dir, "bin");
+  await Deno.mkdir(bin);
+  await Deno.symlink("bin" in qwenCli ? qwenCli.bin : "", join(bin, "qwen-code"));
+  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
+  const geminiDir = dirname("bin" in geminiCli ? geminiCli.bin : "");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl"],
+    cwd: dir,
+    clearEnv: true,
+    env: {
+      PATH: [geminiDir, bin, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
+      HOME: home,
+      NO_COLOR: "1",
+      // the isolated HOME must not hide deno's own cache
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
+      GOOGLE_GEMINI_BASE_URL: url,
+      GEMINI_API_KEY: "fake-gemini-key",
+      OPENAI_BASE_URL: `${url}/v1`,
+      OPENAI_API_KEY: "sk-fake",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr) +
+    new TextDecoder().decode(out.stdout).slice(-3000);
+  const runs = join(dir, ".maestro-runs");
+  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
+  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
+  const results = async (id: string) =>
+    JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as Result;
+  const log = (id: string) => Deno.readTextFile(join(run!, `${id}.log`));
+  return { code: out.code, stderr, results, log };
+}
+
+const PLAN = `name: gemini-qwen
+goal: Greet the user
+fail_fast: false
+tasks:
+  - id: gem
+    engine: gemini
+    model: pro
+    prompt: say hi
+  - id: qw
+    engine: qwen
+    model: coder
+    prompt: say hi
+  - id: echo
+    depends_on: [gem, qw]
+    command: 'printf "%s|%s\\n" "{{ gem.stdout_tail }}" "{{ qw.stdout_tail }}"'
+`;
+
+Deno.test({
+  name: "maestro run executes a gemini task and a qwen task (found as qwen-code) on the fake",
+  ignore,
+  async fn() {
+    const fake = startFakeServer();
+    try {
+      const run = await runPlan(PLAN, fake.url);
+      assert.equal(run.code, 0, run.stderr);
+      const gem = await run.results("gem");
+      assert.equal(gem.status, "success", gem.message);
+      assert.equal(gem.stdout_tail, FAKE_TEXT);
+      assert.deepEqual(gem.token_usage, { input: 11, cached: 0, output: 7, total: 18 });
+      assert.equal(gem.cost_source, "priced");
+      assert.equal(gem.cost_usd, 0.00008375);
+      const qw = await run.results("qw");
+      assert.equal(qw.status, "success", qw.message);
+      assert.equal(qw.stdout_tail, FAKE_TEXT);
+      assert.equal(qw.cost_source, "priced");
+      assert.ok(qw.token_usage!.input >= 11 && qw.token_usage!.output >= 7);
+      // the executor fell back to the reference's binary name
+      assert.match(await run.log("qw"), /\[engine\] qwen-code --output-format stream-json/);
+      const echo = await run.results("echo");
+      assert.equal(echo.stdout_tail, `${FAKE_TEXT}|${FAKE_TEXT}`);
+      const paths = fake.requests().map((q) => `${q.path} ${q.model}`);
+      assert.ok(
+        paths.includes("/v1beta/models/gemini-2.5-pro:streamGenerateContent gemini-2.5-pro"),
+      );
+      assert.ok(paths.includes("/v1/chat/completions qwen-coder-plus"));
+    } finally {
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a 401 fails both tasks as auth, although qwen itself exits 0",
+  ignore,
+  async fn() {
+    const fake = startFakeServer();
+    fake.setMode({ error: 401 });
+    try {
+      const run = await runPlan(PLAN, fake.url);
+      assert.equal(run.code, 1, run.stderr);
+      for (const id of ["gem", "qw"]) {
+        const result = await run.results(id);
+        assert.equal(result.status, "failed", id);
+        assert.equal(result.failure_history.at(-1)?.category, "auth", id);
+        assert.match(
+          result.message,
+          new RegExp(`^${id === "gem" ? "gemini" : "qwen"} failed \\(auth\\): .*401`, "s"),
+        );
+      }
+      // gemini's exit code is the status mod 256; qwen's 0 becomes 1
+      assert.equal((await run.results("gem")).exit_code, 145);
+      assert.equal((await run.results("qw")).exit_code, 1);
+    } finally {
+      await fake.close();
+    }
+  },
+});
