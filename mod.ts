@@ -53,6 +53,7 @@ export {
   type RunManifest,
   runPlan,
   type RunPlanOptions,
+  type RunSink,
   type Selection,
   type TaskGraphEntry,
   type TaskResult,
@@ -75,6 +76,15 @@ export type {
   TokenUsage,
   ToolCall,
 } from "./engines/types.ts";
+export { FAILURE_CATEGORIES } from "./engines/types.ts";
 export type { EventName, EventPayloads } from "./lib/run/events.ts";
+export {
+  createRunIndexer,
+  type IndexerStatus,
+  RunIndexer,
+  type RunIndexerOptions,
+} from "./lib/store/indexer.ts";
+export type { StoreLocation } from "./lib/store/location.ts";
+export { storeForRun, type StoreSelection } from "./lib/store/resolve.ts";
 export type { StructuredContext } from "./lib/run/result.ts";
 export type { GraphStats } from "./lib/dag/graph.ts";

@@ -45,13 +45,17 @@ export interface CliResult {
  * Runs `maestro <args>` as a real subprocess (deno run cli.ts).
  *
  * @param args CLI arguments
- * @param options working directory
+ * @param options working directory, extra environment variables
  */
-export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-prompt", join(ROOT, "cli.ts"), ...args],
     cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1" },
+    // an empty MAESTRO_DB_URL counts as unset: a developer's own store never gets test runs
+    env: { NO_COLOR: "1", MAESTRO_DB_URL: "", ...options.env },
     // never a terminal: approval prompts are denied, as in CI
     stdin: "null",
     stdout: "piped",

@@ -8,6 +8,7 @@
 import { EXIT, MaestroError, PlanError } from "../errors.ts";
 import { type CommandSpec, type OptionSpec, parseCommandLine, UsageError } from "./args.ts";
 import { issueLines } from "./output.ts";
+import type { RunStatus } from "../store/records.ts";
 
 const DESCRIPTION = "Run AI execution plans: DAGs of shell commands and coding-agent calls";
 
@@ -27,6 +28,13 @@ const JSON_OUTPUT: OptionSpec = {
   name: "json",
   type: "boolean",
   description: "print one JSON document",
+};
+
+const DB: OptionSpec = {
+  name: "db",
+  type: "string",
+  value: "path|url",
+  description: "run store: a file or a libSQL server URL (overrides MAESTRO_DB_URL)",
 };
 
 /** Every command of `maestro`, in the order help lists them. */
@@ -121,6 +129,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         choices: ["plan", "safe", "yolo"],
         description: "what engine agents may do without asking: plan (default), safe or yolo",
       },
+      {
+        ...DB,
+        description: "run store to index the run in [default: .maestro/maestro.db beside the plan]",
+      },
+      {
+        name: "store",
+        type: "boolean",
+        negatable: true,
+        default: true,
+        description: "index the run in the run store; --no-store leaves the store alone",
+      },
     ],
     async action(plans, o) {
       const { runCommand } = await import("./run_command.ts");
@@ -142,6 +161,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         resume: o.string("resume"),
         resumeLast: o.flag("resume-last"),
         executionProfile: o.string("execution-profile"),
+        db: o.string("db"),
+        store: o.flag("store"),
       });
     },
   },
@@ -171,6 +192,73 @@ export const COMMANDS: readonly CommandSpec[] = [
     async action([runDir], o) {
       const { verifyCommand } = await import("./verify_command.ts");
       return await verifyCommand(runDir!, { json: o.flag("json") });
+    },
+  },
+  {
+    name: "runs",
+    description: "list past runs from the run store, newest first",
+    args: [],
+    options: [
+      { name: "plan", type: "string", value: "name", description: "only runs of this plan" },
+      {
+        name: "status",
+        type: "string",
+        value: "status",
+        choices: ["running", "success", "failed", "interrupted", "incomplete"],
+        description: "only runs with this status",
+      },
+      { name: "limit", type: "string", value: "n", default: "20", description: "at most n runs" },
+      { ...JSON_OUTPUT, description: "print one JSON document {store, runs}" },
+      DB,
+    ],
+    async action(_args, o) {
+      const { runsCommand } = await import("./store_commands.ts");
+      const status = o.string("status") as RunStatus | undefined;
+      return await runsCommand({
+        db: o.string("db"),
+        plan: o.string("plan"),
+        status,
+        limit: o.string("limit"),
+        json: o.flag("json"),
+      });
+    },
+  },
+  {
+    name: "reindex",
+    description: "rebuild or refresh the run store from run directories",
+    args: [{
+      name: "dirs",
+      required: false,
+      variadic: true,
+      description: "run directories or folders of them [default: the runs the store knows]",
+    }],
+    options: [DB],
+    async action(dirs, o) {
+      const { reindexCommand } = await import("./store_commands.ts");
+      return await reindexCommand(dirs, { db: o.string("db") });
+    },
+  },
+  {
+    name: "doctor",
+    description: "check that plans can run here: Deno, engine CLIs and their auth, store, run dir",
+    args: [],
+    options: [
+      {
+        name: "plan",
+        type: "string",
+        value: "file",
+        description: "also check this plan: exit 1 when an engine it uses is missing",
+      },
+      { ...JSON_OUTPUT, description: "print one JSON document (see docs/cli.md)" },
+      DB,
+    ],
+    async action(_args, o) {
+      const { doctorCommand } = await import("./doctor_command.ts");
+      return await doctorCommand({
+        plan: o.string("plan"),
+        json: o.flag("json"),
+        db: o.string("db"),
+      });
     },
   },
   {

@@ -7,6 +7,10 @@
  * Output: `--output live` (the default when stdout is a terminal and no `--output` was given)
  * draws the live view (lib/term/live.ts); on a pipe it falls back to `text`.
  *
+ * Store: each run (not `--dry-run`, not `--no-store`) is indexed in the run store (`--db`, else
+ * `MAESTRO_DB_URL`, else `.maestro/maestro.db` beside the plan; lib/store). A store problem is
+ * one warning line and never changes the exit code: the run directory has everything.
+ *
  * @module
  */
 import { EXIT, MaestroError } from "../errors.ts";
@@ -22,6 +26,8 @@ import { issueLines } from "./output.ts";
 import { EXECUTION_PROFILES } from "../run/engine_executor.ts";
 import type { ExecutionProfile } from "../../engines/types.ts";
 import { parseSetValues } from "./plan_commands.ts";
+import { explicitStore, storeForRun } from "../store/resolve.ts";
+import type { RunIndexer } from "../store/indexer.ts";
 
 /** Options of `maestro run`, as the command line gives them. */
 export interface RunCommandOptions {
@@ -42,6 +48,10 @@ export interface RunCommandOptions {
   verbose?: boolean;
   /** `--execution-profile plan|safe|yolo`: how much engine agents may do unasked. */
   executionProfile?: string;
+  /** `--db <path|url>`: the run store (else MAESTRO_DB_URL, else beside each plan). */
+  db?: string;
+  /** false with `--no-store`: do not index the run. @default {true} */
+  store?: boolean;
 }
 
 /** Splits repeatable, comma-separated id lists. */
@@ -120,6 +130,22 @@ function handleSignals(
   };
 }
 
+/**
+ * The run's store indexer (lib/store/indexer.ts, loaded only when a run is indexed). Store
+ * trouble never fails the run: it is one warning line, with the command that catches up.
+ */
+async function runIndexer(
+  plan: LoadedPlan,
+  db: string | undefined,
+  output: View,
+): Promise<RunIndexer> {
+  const { createRunIndexer } = await import("../store/indexer.ts");
+  return createRunIndexer(storeForRun(plan.source, { db }), {
+    planPath: plan.source,
+    onWarning: (message) => output.notice(`maestro: warning: ${message}`),
+  });
+}
+
 function exitCodeOf(manifest: RunManifest): number {
   if (manifest.interrupted) return EXIT.interrupted;
   return manifest.success ? EXIT.ok : EXIT.failed;
@@ -141,6 +167,9 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   if (!(EXECUTION_PROFILES as readonly string[]).includes(profile)) {
     throw usage(`--execution-profile expects plan, safe or yolo, got "${profile}"`);
   }
+  const indexing = options.store !== false && options.dryRun !== true;
+  // a bad --db / MAESTRO_DB_URL is a usage error before anything runs (no libSQL loaded)
+  if (indexing) explicitStore({ db: options.db });
 
   const plans: LoadedPlan[] = [];
   for (const path of paths) {
@@ -171,6 +200,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         });
       }
     }
+    const store = indexing ? await runIndexer(plan, options.db, output) : undefined;
     const manifest = await runPlan(plan, {
       signal: controller.signal,
       maxParallel,
@@ -190,7 +220,8 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         trackGroups(record);
         output.subscriber(record);
       },
-    });
+      store,
+    }).finally(() => store?.close());
     return exitCodeOf(manifest);
   };
 

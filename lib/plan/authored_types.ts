@@ -66,6 +66,8 @@ export interface AuthoredPlan {
   mcp_servers?: Record<string, unknown>[] | null | undefined;
   /** YAML: `watch`. */
   watch?: Record<string, unknown> | null | undefined;
+  /** Custom engines: name -> TypeScript adapter module, relative to the plan. YAML: `engines`. */
+  engines?: Record<string, string> | null | undefined;
   /** The tasks of the plan. YAML: `tasks`. */
   tasks: AuthoredTask[];
 }
@@ -114,7 +116,7 @@ export interface AuthoredTask {
   stdout_tail_lines?: number | null | undefined;
   /** Globs of files whose content keys the cache. YAML: `inputs`. */
   inputs?: string[] | null | undefined;
-  /** YAML: `engine`. */
+  /** Built-in engine, or a custom engine declared under the plan's engines. YAML: `engine`. */
   engine?:
     | "codex"
     | "claude"
@@ -123,6 +125,7 @@ export interface AuthoredTask {
     | "qwen"
     | "ollama"
     | "llama"
+    | string
     | null
     | undefined;
   /** YAML: `model`. */
@@ -396,8 +399,12 @@ export interface AuthoredImport {
 
 /** `circuit_breaker:` settings of a plan. */
 export interface AuthoredCircuitBreaker {
-  /** YAML: `max_total_failures`. */
+  /** Failed or soft-failed tasks before the breaker trips (default 5). YAML: `max_total_failures`. */
   max_total_failures?: number | null | undefined;
-  /** YAML: `action`. */
+  /** fail: stop dispatching; pause: ask to go on (default fail). YAML: `action`. */
   action?: "fail" | "pause" | null | undefined;
+  /** Consecutive auth/rate_limit/quota/cli_missing attempts that open an engine. YAML: `max_engine_failures`. */
+  max_engine_failures?: number | null | undefined;
+  /** Seconds before an open engine is probed again (default: stays open). YAML: `engine_cooldown_sec`. */
+  engine_cooldown_sec?: number | null | undefined;
 }

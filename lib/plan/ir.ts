@@ -8,7 +8,6 @@
  */
 import type { PlanIssue, SourceLocation } from "../errors.ts";
 import type { GraphStats } from "../dag/graph.ts";
-import type { EngineName } from "./schema.ts";
 import type { WhenExpr } from "./when.ts";
 
 /** Version of the IR layout; bumped on incompatible changes. */
@@ -39,8 +38,13 @@ export interface TaskIR {
   command?: string | string[];
   /** Explicit shell override for `command`. */
   shell?: boolean;
-  /** Engine tasks: which engine. */
-  engine?: EngineName;
+  /** Engine tasks: which engine (a built-in name, or a custom engine of the plan). */
+  engine?: string;
+  /**
+   * Custom engine tasks: absolute path of the adapter module the plan's `engines:` names for
+   * `engine` (absent for built-in engines).
+   */
+  engine_module?: string;
   /** Engine tasks: model (alias or id) after engine defaults. */
   model?: string;
   /** Engine tasks: reasoning effort after engine defaults. */
@@ -77,6 +81,11 @@ export interface TaskIR {
   requires_approval: boolean;
   /** Matrix children: the values of this combination. */
   matrix_values?: Record<string, string>;
+  /**
+   * Engine tasks whose `fallback_engine` is another engine: `defaults.<fallback_engine>`'s
+   * model, reasoning_effort and args, used by the attempt that switches (absent when none).
+   */
+  fallback_defaults?: { model?: string; reasoning_effort?: string; args?: string[] };
   /** Where the task was written (provenance: the only field that differs by source file). */
   origin: SourceLocation;
   /** Every other authored field, as written (snake_case), after defaults. */

@@ -167,10 +167,11 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   }
   const baseDir = dirname(file);
   const defaults = shape.plan?.defaults;
+  const engines = shape.plan?.engines;
   const invalidIds = new Set<string>();
   const own: WorkingTask[] = [];
   shape.tasks.forEach((task, i) => {
-    if (task) own.push({ task, map, path: ["tasks", i], baseDir, defaults });
+    if (task) own.push({ task, map, path: ["tasks", i], baseDir, defaults, engines });
     else if (shape.rawIds[i]) invalidIds.add(shape.rawIds[i]!);
   });
 

@@ -7,7 +7,9 @@
  */
 import { pathExists } from "../fs.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { AuthoredDefaults, AuthoredPlan, AuthoredTask, EngineName } from "./schema.ts";
+import { fileURLToPath } from "node:url";
+import type { AuthoredDefaults, AuthoredPlan, AuthoredTask } from "./schema.ts";
+import { isBuiltinEngine } from "./names.ts";
 import { KNOWN_KEYS } from "./keys.ts";
 import { IR_VERSION, type PlanIR, type PromptSource, type TaskIR } from "./ir.ts";
 import { parseWhen } from "./when.ts";
@@ -25,6 +27,8 @@ export interface WorkingTask {
   baseDir: string;
   /** `defaults:` of that file. */
   defaults: AuthoredDefaults | null | undefined;
+  /** `engines:` of that file (custom engine name -> module path relative to `baseDir`). */
+  engines?: Record<string, string> | null | undefined;
   /** Matrix children: the combination's values. */
   matrixValues?: Record<string, string>;
   /** Matrix children: the id of the authored (parent) task. */
@@ -194,6 +198,15 @@ function promptSource(
   return undefined;
 }
 
+/**
+ * Absolute path of a custom engine module as declared under `engines:` (a path relative to
+ * the plan's folder, an absolute path, or a `file:` URL).
+ */
+export function engineModulePath(baseDir: string, path: string): string {
+  if (path.startsWith("file://")) return fileURLToPath(path);
+  return resolve(baseDir, path.startsWith("file:") ? path.slice("file:".length) : path);
+}
+
 /** Context shared by every task of one plan while it is lowered. */
 export interface LowerContext {
   /** Resolved workspace root, if any. */
@@ -206,7 +219,7 @@ export interface LowerContext {
 export function lowerTask(working: WorkingTask, ctx: LowerContext): TaskIR {
   const { task, defaults, baseDir } = working;
   const engine = task.engine ?? undefined;
-  const engineDefaults = engine ? defaults?.[engine as EngineName] : undefined;
+  const engineDefaults = engine && isBuiltinEngine(engine) ? defaults?.[engine] : undefined;
   const kind = task.group != null ? "group" : engine ? "engine" : "shell";
   const ir: TaskIR = {
     id: task.id,
@@ -234,6 +247,8 @@ export function lowerTask(working: WorkingTask, ctx: LowerContext): TaskIR {
   if (task.shell != null) ir.shell = task.shell;
   if (engine) {
     ir.engine = engine;
+    const module = isBuiltinEngine(engine) ? undefined : working.engines?.[engine];
+    if (module != null) ir.engine_module = engineModulePath(baseDir, module);
     const model = task.model ?? engineDefaults?.model;
     if (model != null) ir.model = model;
     const effort = task.reasoning_effort ?? engineDefaults?.reasoning_effort;
@@ -261,7 +276,29 @@ export function lowerTask(working: WorkingTask, ctx: LowerContext): TaskIR {
     }
     if (value != null) ir[key] = value;
   }
+  const fallbackDefaults = fallbackDefaultsOf(ir, defaults);
+  if (fallbackDefaults) ir.fallback_defaults = fallbackDefaults;
   return ir;
+}
+
+/**
+ * `defaults.<fallback_engine>`'s model, reasoning_effort and args, for the attempt that switches
+ * to another engine (lib/run/engine_route.ts); undefined when there are none.
+ */
+function fallbackDefaultsOf(
+  ir: TaskIR,
+  defaults: AuthoredDefaults | null | undefined,
+): TaskIR["fallback_defaults"] {
+  const fallback = ir.fallback_engine;
+  if (typeof fallback !== "string" || fallback === ir.engine || !isBuiltinEngine(fallback)) {
+    return undefined;
+  }
+  const block = defaults?.[fallback];
+  const picked: NonNullable<TaskIR["fallback_defaults"]> = {};
+  if (block?.model != null) picked.model = block.model;
+  if (block?.reasoning_effort != null) picked.reasoning_effort = block.reasoning_effort;
+  if (block?.args != null) picked.args = block.args;
+  return Object.keys(picked).length > 0 ? picked : undefined;
 }
 
 /** Plan-level keys the IR builds itself. */
@@ -278,6 +315,7 @@ const BUILT_PLAN_FIELDS = new Set([
   "secrets",
   "imports",
   "defaults",
+  "engines",
   "tasks",
 ]);
 

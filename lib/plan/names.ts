@@ -19,6 +19,17 @@ export const ENGINE_NAMES = [
 /** The name of a built-in engine. */
 export type EngineName = typeof ENGINE_NAMES[number];
 
+/** Whether `name` is a built-in engine (else it must be a custom engine of the plan). */
+export function isBuiltinEngine(name: string): name is EngineName {
+  return (ENGINE_NAMES as readonly string[]).includes(name);
+}
+
+/** Names a plan may give its custom engines (`engines:` keys). */
+export const CUSTOM_ENGINE_NAME: RegExp = /^[a-z][a-z0-9_-]*$/;
+
+/** File extensions a custom engine module may have. */
+export const ENGINE_MODULE_EXTENSIONS: readonly string[] = [".ts", ".mts", ".js", ".mjs"];
+
 /** Statuses a finished task can have (the reference tool's vocabulary). */
 export const TASK_STATUSES = [
   "success",

@@ -121,7 +121,8 @@ const taskShape = {
   stdout_tail_lines: z.number().int().min(1).nullish(),
   inputs: stringList.nullish().describe("Globs of files whose content keys the cache"),
   // engines and models
-  engine: z.enum(ENGINE_NAMES).nullish(),
+  engine: z.union([z.enum(ENGINE_NAMES), z.string().min(1)]).nullish()
+    .describe("Built-in engine, or a custom engine declared under the plan's engines"),
   model: z.string().nullish(),
   reasoning_effort: z.string().nullish(),
   args: stringList.nullish(),
@@ -218,11 +219,19 @@ const planShape = {
   control_flow_integrity: z.boolean().nullish(),
   firewall_model: z.string().nullish(),
   circuit_breaker: z.object({
-    max_total_failures: z.number().int().min(1).nullish(),
-    action: z.enum(["fail", "pause"]).nullish(),
+    max_total_failures: z.number().int().min(1).nullish()
+      .describe("Failed or soft-failed tasks before the breaker trips (default 5)"),
+    action: z.enum(["fail", "pause"]).nullish()
+      .describe("fail: stop dispatching; pause: ask to go on (default fail)"),
+    max_engine_failures: z.number().int().min(1).nullish()
+      .describe("Consecutive auth/rate_limit/quota/cli_missing attempts that open an engine"),
+    engine_cooldown_sec: z.number().min(0).nullish()
+      .describe("Seconds before an open engine is probed again (default: stays open)"),
   }).nullish(),
   mcp_servers: z.array(looseObject).nullish(),
   watch: looseObject.nullish(),
+  engines: z.record(z.string(), z.string().min(1)).nullish()
+    .describe("Custom engines: name -> TypeScript adapter module, relative to the plan"),
   tasks: z.array(taskSchema).describe("The tasks of the plan"),
 };
 

@@ -36,6 +36,7 @@ const ENUM_CODES: Record<string, string> = {
 
 /** Codes for type problems, by the key they are on. */
 const TYPE_CODES: Record<string, string> = {
+  engine: "E006",
   retry_delay_sec: "E013",
   secrets: "E024",
   tasks: "E001",

@@ -12,6 +12,7 @@ import { findCycle, type GraphStats, graphStats } from "../dag/graph.ts";
 import type { AuthoredPlan } from "./schema.ts";
 import { checkTemplates, checkWhen } from "./validate_references.ts";
 import { checkEngineFields, checkOtherRules } from "./validate_rules.ts";
+import { checkEngineDeclarations, checkEngineName } from "./validate_engines.ts";
 import { issue } from "./validate_common.ts";
 import type { WorkingTask } from "./lower.ts";
 import type { DataPath } from "./yaml.ts";
@@ -87,6 +88,8 @@ export function validatePlan(input: ValidateInput): ValidateResult {
       });
     }
   });
+
+  checkEngineDeclarations(input, errors);
 
   const ids = new Set<string>(input.invalidIds);
   const firstSeen = new Map<string, WorkingTask>();
@@ -259,6 +262,7 @@ function checkTask(
 
   if (task.when != null) checkWhen(working, ids, depSet, errors);
   checkTemplates(working, input, ids, depSet, errors, warnings);
+  checkEngineName(working, errors);
   checkEngineFields(working, errors, warnings);
   checkOtherRules(working, input, errors, warnings);
 }

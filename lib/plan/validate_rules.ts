@@ -10,6 +10,7 @@ import type { PlanIssue } from "../errors.ts";
 import { isDirectory, pathExists } from "../fs.ts";
 import type { WorkingTask } from "./lower.ts";
 import { issue } from "./validate_common.ts";
+import { type EngineName, isBuiltinEngine } from "./names.ts";
 import type { ValidateInput } from "./validate.ts";
 
 const CODEX_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"];
@@ -23,7 +24,8 @@ export function checkEngineFields(
 ): void {
   const { task, defaults } = working;
   if (task.engine == null) return;
-  const engineDefaults = defaults?.[task.engine];
+  const builtin = isBuiltinEngine(task.engine);
+  const engineDefaults = builtin ? defaults?.[task.engine as EngineName] : undefined;
   const effort = task.reasoning_effort ?? engineDefaults?.reasoning_effort;
   if (effort != null) {
     const allowed = task.engine === "codex"
@@ -40,7 +42,7 @@ export function checkEngineFields(
         `reasoning_effort "${effort}" is not valid for ${task.engine}`,
         `use one of ${allowed.join(", ")}`,
       ));
-    } else if (!allowed) {
+    } else if (!allowed && builtin) {
       warnings.push(issue(working, where, "W08", `reasoning_effort is ignored by ${task.engine}`));
     }
   }
@@ -59,7 +61,7 @@ export function checkEngineFields(
       working,
       ["escalation"],
       "W15",
-      "escalation has no effect with max_retries 0",
+      "escalation never climbs with max_retries 0",
       "set max_retries so there are attempts to escalate",
     ));
   }
@@ -111,7 +113,9 @@ export function checkOtherRules(
     );
   }
   if (task.on_grant_violation != null && task.allowed_tools == null) {
-    const engineTools = task.engine ? working.defaults?.[task.engine]?.allowed_tools : undefined;
+    const engineTools = task.engine && isBuiltinEngine(task.engine)
+      ? working.defaults?.[task.engine]?.allowed_tools
+      : undefined;
     if (engineTools == null) {
       errors.push(
         issue(working, ["on_grant_violation"], "E073", "on_grant_violation needs allowed_tools"),

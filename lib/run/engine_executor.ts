@@ -25,6 +25,7 @@ import { shellQuote } from "./env.ts";
 import type { LogFile } from "./log_file.ts";
 import { type ProcessOutcome, RingBuffer, runProcess } from "./process.ts";
 import { resolvePrompt, systemPromptOf } from "./engine_prompt.ts";
+import { EngineRoute } from "./engine_route.ts";
 
 /** Finds the adapter for an engine name (undefined: no adapter, the task fails with E102). */
 export type EngineRegistry = (name: string) => Engine | undefined;
@@ -307,7 +308,8 @@ export function dryRunInvocation(
   try {
     const inv = buildInvocation({
       engine,
-      task,
+      // the first attempt's model (an escalation ladder may set it)
+      task: new EngineRoute(task).attemptTask(),
       prompt: prompt.prompt,
       systemPrompt: systemPromptOf(task),
       retryFeedback: "",

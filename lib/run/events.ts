@@ -52,6 +52,10 @@ export interface EventPayloads {
     pid: number;
     /** Process group id: what a resume looks for to stop orphans. */
     pgid: number;
+    /** Engine tasks' main step: the engine this attempt runs on. */
+    engine?: string;
+    /** Engine tasks' main step: the model as the plan names it (null: the CLI's default). */
+    model?: string | null;
   };
   /** Output lines of a running task (not written to events.jsonl). */
   task_output: { task_id: string; stream: "stdout" | "stderr"; lines: string[] };
@@ -70,8 +74,88 @@ export interface EventPayloads {
     delay_sec: number;
     reason: string;
   };
+  /** An engine failed (auth, rate_limit, …): the next attempt runs on the task's fallback. */
+  engine_fallback: {
+    task_id: string;
+    /** The attempt about to run on the fallback. */
+    attempt: number;
+    from_engine: string;
+    from_model: string | null;
+    to_engine: string;
+    to_model: string | null;
+    /** Failure category of the attempt that failed. */
+    category: string;
+    /** Its message. */
+    reason: string;
+  };
+  /** The next attempt climbs one rung of the task's `escalation` ladder. */
+  task_escalation: {
+    task_id: string;
+    /** The attempt about to run on the new model. */
+    attempt: number;
+    engine: string;
+    from_model: string | null;
+    to_model: string;
+  };
+  /** Consecutive engine failures opened an engine's circuit breaker. */
+  engine_circuit_open: {
+    engine: string;
+    /** The task whose attempt opened it. */
+    task_id: string;
+    failures: number;
+    category: string;
+    /** `<category>: <message>` of the last failure. */
+    message: string;
+    /** Seconds before a probe; null: open for the rest of the run. */
+    cooldown_sec: number | null;
+  };
+  /** A probe (or a late attempt) succeeded on an engine whose breaker was open. */
+  engine_circuit_closed: { engine: string; task_id: string };
+  /** The run's failed tasks reached `circuit_breaker.max_total_failures`. */
+  circuit_breaker_tripped: {
+    /** The task whose failure tripped it. */
+    task_id: string;
+    failures: number;
+    max_total_failures: number;
+    action: "fail" | "pause";
+  };
+  /** The answer to a `pause` breaker: go on (count reset) or stop. */
+  circuit_breaker_response: { approved: boolean; by: "auto" | "user" | "non_interactive" };
   /** The verify command of an attempt finished. */
   verify_result: { task_id: string; attempt: number; passed: boolean; exit_code: number | null };
+  /** A side call (judge, LLM context mode) made on a task's behalf (lib/run/side_call.ts). */
+  side_call: {
+    task_id: string;
+    /** What it was for: `judge`, `context:summarized`, ... */
+    purpose: string;
+    engine: string;
+    /** The model asked for (null: the CLI's default). */
+    model: string | null;
+    tokens: { input: number; cached: number; output: number };
+    cost_usd: number | null;
+    cost_source: string;
+    duration_sec: number;
+    /** Answered from the side-call cache (no tokens, no cost). */
+    cached: boolean;
+    is_error: boolean;
+    failure_category: string | null;
+  };
+  /** A gate (guard_command, assert, judge) of an attempt reached its verdict (lib/gates/). */
+  gate_result: {
+    task_id: string;
+    attempt: number;
+    gate: "guard" | "assert" | "judge";
+    /** pass; warn (recorded, does not fail the task); fail; error (the gate could not decide). */
+    verdict: "pass" | "warn" | "fail" | "error";
+    /** Judges: the aggregated score in [0, 1]. */
+    score: number | null;
+    /** Judges: pass_threshold. */
+    threshold: number | null;
+    /** What the verdict does to the task: fail, warn or retry. */
+    effect: "none" | "warn" | "fail" | "retry";
+    /** Why (failed assertions, guard output, judge reasons), masked and cut. */
+    reasons: string[];
+  };
   /** A task waits for approval. */
   approval_required: { task_id: string; message: string };
   /** A task's approval was granted or denied. */

@@ -69,6 +69,8 @@ export interface ProcessSpec {
   onStart?: (pid: number) => void;
   /** Called with batches of output lines (one batch per chunk read). */
   onLines?: (stream: "stdout" | "stderr", lines: string[]) => void;
+  /** Text written to the child's stdin (then closed); absent: stdin is /dev/null. */
+  stdin?: string;
 }
 
 /** How a process ended. */
@@ -381,7 +383,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       cwd: spec.cwd,
       env: spec.env,
       clearEnv: true,
-      stdin: "null",
+      stdin: spec.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -392,6 +394,11 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   }
   const pid = child.pid;
   spec.onStart?.(pid);
+  if (spec.stdin !== undefined) {
+    // a child that exits without reading its input must not fail the write (EPIPE)
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(spec.stdin)).then(() => writer.close()).catch(() => {});
+  }
 
   let timedOut = false;
   let cancelled = false;

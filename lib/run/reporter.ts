@@ -54,6 +54,26 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
     case "task_retry":
       return `↻ ${event.task_id} attempt ${event.attempt}/${event.max_attempts}` +
         (event.delay_sec > 0 ? ` in ${event.delay_sec}s` : "") + `: ${event.reason}`;
+    case "engine_fallback":
+      return `⇄ ${event.task_id} ${event.from_engine} failed (${event.category}): falling back ` +
+        `to ${event.to_engine}${event.to_model ? ` (${event.to_model})` : ""}`;
+    case "task_escalation":
+      return `↑ ${event.task_id} escalating ${event.from_model ?? "(default model)"} → ` +
+        event.to_model;
+    case "engine_circuit_open":
+      return `maestro: ${event.engine} circuit breaker open after ${event.failures} engine ` +
+        `failures (${event.category}); its next attempts fail at once` +
+        (event.cooldown_sec !== null ? ` for ${event.cooldown_sec}s` : "");
+    case "engine_circuit_closed":
+      return `maestro: ${event.engine} circuit breaker closed (${event.task_id} succeeded)`;
+    case "circuit_breaker_tripped":
+      return `maestro: circuit breaker tripped: ${event.failures} tasks failed ` +
+        `(max_total_failures ${event.max_total_failures}, action ${event.action})`;
+    case "circuit_breaker_response":
+      return `maestro: circuit breaker ${
+        event.approved ? "reset, the run goes on" : "stops the run"
+      }` +
+        ` (${event.by})`;
     case "task_complete": {
       const time = `${event.duration_sec.toFixed(1)}s`;
       const note = event.resumed

@@ -22,6 +22,10 @@ export interface FailureRecord {
   verify_tail: string | null;
   /** Seconds the attempt took. */
   duration_sec: number;
+  /** Engine tasks: the engine the attempt ran on. */
+  engine?: string;
+  /** Engine tasks: the attempt's model as the plan names it (null: the CLI's default). */
+  model?: string | null;
 }
 
 /** Fields derived from the output for downstream tasks (engines fill more of them later). */
@@ -114,6 +118,47 @@ export interface TaskResult {
   cost_source?: string;
   /** Engine tasks: the CLI's session/thread id of the last attempt, when it printed one. */
   session_id?: string | null;
+  /** Engine tasks: the engine of the last attempt (the fallback's after a switch). */
+  engine?: string;
+  /** Engine tasks: the model of the last attempt as the plan names it (null: CLI default). */
+  model?: string | null;
+  /**
+   * LLM side calls made for the task (judges, context modes), per purpose; their cost and
+   * tokens are also counted in `cost_usd` / `token_usage` (lib/run/side_call.ts).
+   */
+  side_calls?: Record<string, SideCallUsage>;
+  /** Verdicts of the task's gates (guard_command, assert, judge), in order (lib/gates/). */
+  gates?: GateRecord[];
+}
+
+/** What the side calls of one purpose cost a task. */
+export interface SideCallUsage {
+  /** Calls made (cache hits included). */
+  calls: number;
+  /** Tokens used. */
+  tokens: { input: number; cached: number; output: number };
+  /** USD, null while no call reported a cost. */
+  cost_usd: number | null;
+}
+
+/** One gate verdict in a task's result. */
+export interface GateRecord {
+  /** The attempt it judged (1-based). */
+  attempt: number;
+  /** Which gate. */
+  gate: "guard" | "assert" | "judge";
+  /** pass, warn (recorded, does not fail the task), fail, or error (could not decide). */
+  verdict: "pass" | "warn" | "fail" | "error";
+  /** Judges: aggregated score in [0, 1]; null otherwise. */
+  score: number | null;
+  /** Judges: pass_threshold; null otherwise. */
+  threshold: number | null;
+  /** What the verdict did: none, warn, fail or retry. */
+  effect: "none" | "warn" | "fail" | "retry";
+  /** Why: failed assertions, guard output, judge reasons. */
+  reasons: string[];
+  /** Per-check details (assertions, judge criteria). */
+  checks?: Record<string, unknown>[];
 }
 
 /** What a caller decides about a result; everything else gets its default. */

@@ -39,7 +39,10 @@ import { prepareSpawning } from "./process.ts";
 import { type EngineRegistry, runTask } from "./task.ts";
 import type { ExecutionProfile } from "../../engines/types.ts";
 import { builtinEngines, dryRunInvocation } from "./engine_executor.ts";
+import { withCustomEngines } from "./custom_engines.ts";
 import { taskLookup, templateReaders } from "./vars.ts";
+import { circuitBreakerConfig, EngineCircuits, RunCircuit } from "./circuit_breaker.ts";
+import { EngineRoute } from "./engine_route.ts";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -72,8 +75,8 @@ export interface RunPlanOptions extends Selection {
   /** Receives every event (including the unlogged task_output). */
   onEvent?: EventSubscriber;
   /**
-   * Engine adapters by name. @default {builtinEngines} (claude, codex; other engines fail with
-   * E102)
+   * Engine adapters by name. @default {builtinEngines} The plan's custom engines (`engines:`)
+   * are looked up first; other names without an adapter fail with E102.
    */
   engines?: EngineRegistry;
   /** Execution profile of engine tasks (seed-behaviour §3). @default {"plan"} */
@@ -82,6 +85,20 @@ export interface RunPlanOptions extends Selection {
   graceMs?: number;
   /** The environment tasks inherit from (allowlisted). @default {Deno.env.toObject()} */
   parentEnv?: Record<string, string>;
+  /**
+   * Indexes the run in a run store as it happens (`createRunIndexer` of lib/store). None by
+   * default: a library call creates no database unless asked (the CLI asks). `runPlan` awaits
+   * `store.close()` before returning, so the store is current when the manifest is returned.
+   */
+  store?: RunSink;
+}
+
+/** A subscriber with slow work to finish (a store): {@linkcode runPlan} awaits its `close()`. */
+export interface RunSink {
+  /** Receives every event in order; it must return at once and never throw. */
+  subscriber: EventSubscriber;
+  /** Finishes the queued work; it must never reject (the sink reports its own problems). */
+  close(): Promise<void>;
 }
 
 function planOf(plan: PlanIR | LoadedPlan): PlanIR {
@@ -112,6 +129,8 @@ function buildMasker(
  *
  * @param plan a lowered plan, or what `loadPlan` returned
  * @param options limits, filters, resume, cancellation and observers
+ * @throws {MaestroError} E102 before the run starts when a custom engine module of the plan
+ *   cannot be imported or does not export an engine
  */
 export async function runPlan(
   plan: PlanIR | LoadedPlan,
@@ -122,6 +141,8 @@ export async function runPlan(
   const parentEnv = options.parentEnv ?? Deno.env.toObject();
   const flat = flattenGroups(ir.tasks);
   const tasks = flat.tasks;
+  // the plan's custom engines are imported (and checked) before anything is written
+  const engines = await withCustomEngines(tasks, options.engines ?? builtinEngines);
   const mask = buildMasker(ir, tasks, parentEnv, options.maskSecrets === true);
   // selection names top-level tasks; an excluded group passes its reason to its members
   const excluded = excludedTasks(ir.tasks, options);
@@ -141,8 +162,14 @@ export async function runPlan(
     mask: mask === NO_MASK ? undefined : mask,
   });
   if (options.onEvent) bus.subscribe(options.onEvent);
+  if (options.store) bus.subscribe(options.store.subscriber);
   const maxParallel = Math.max(1, options.maxParallel ?? ir.max_parallel);
   const vars = { plan: ir, set: options.set ?? {} };
+  // `circuit_breaker:`: per-engine breakers for the attempts, the run breaker for the results
+  const breaker = dryRun ? undefined : circuitBreakerConfig(ir.circuit_breaker);
+  const circuits = breaker && new EngineCircuits(breaker, bus);
+  const runCircuit = breaker &&
+    new RunCircuit(breaker, bus, { autoApprove: options.autoApprove, approve: options.approve });
 
   // hashed before any task runs: the copy and the canonical JSON of the whole plan are not
   // added to the end of the run, when the most memory is in use
@@ -235,7 +262,7 @@ export async function runPlan(
         : task.command.map(render);
       const shown = command === undefined
         ? dryRunInvocation(task, {
-          engines: options.engines ?? builtinEngines,
+          engines,
           render,
           goal: ir.goal,
           profile: options.executionProfile ?? "plan",
@@ -257,13 +284,16 @@ export async function runPlan(
       });
       return makeResult({ task_id: task.id, status: "dry_run", message: "Dry run only" });
     }
+    const stop = await runCircuit?.beforeTask();
+    if (stop) return makeResult({ task_id: task.id, status: "skipped", message: stop });
     bus.emit("task_start", {
       task_id: task.id,
       wave,
       engine: task.engine ?? "shell",
-      model: task.model ?? null,
+      // an escalation ladder may set the first attempt's model
+      model: task.kind === "engine" ? new EngineRoute(task).current.model : task.model ?? null,
     });
-    return await runTask({
+    const result = await runTask({
       task,
       logPath: taskFiles(runPath, task.id).log,
       env,
@@ -271,12 +301,15 @@ export async function runPlan(
       bus,
       signal,
       mask,
-      engines: options.engines,
+      engines,
       goal: flat.inner.get(task.id)?.plan.goal ?? ir.goal,
       profile: options.executionProfile ?? "plan",
       parentEnv,
       graceMs: options.graceMs,
+      circuits,
     });
+    runCircuit?.afterTask(task, result);
+    return result;
   };
 
   const finalize = (task: TaskIR, result: TaskResult, index: number): Promise<void> => {
@@ -356,6 +389,7 @@ export async function runPlan(
       groups: flat.groups,
       openGroup,
       groupResult,
+      stopReason: runCircuit && (() => runCircuit.stopReason()),
     });
     const input = {
       plan: { ...ir, tasks },
@@ -403,5 +437,6 @@ export async function runPlan(
     summary_hash: summaryHash,
   });
   bus.close();
+  await options.store?.close();
   return manifest;
 }

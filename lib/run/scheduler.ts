@@ -1,7 +1,8 @@
 /**
  * The DAG scheduler: dispatches ready tasks in plan order up to `maxParallel`, gates each task
- * on its dependencies (seed-behaviour §1.6), stops dispatching on fail_fast or cancellation,
- * and guarantees that every task ends with exactly one final result, whatever happens.
+ * on its dependencies (seed-behaviour §1.6), stops dispatching on fail_fast, a tripped circuit
+ * breaker or cancellation, and guarantees that every task ends with exactly one final result,
+ * whatever happens.
  *
  * Gating, once all of a task's dependencies are final:
  * - with `when:` the condition decides (even after a dependency failure): false → skipped
@@ -82,6 +83,11 @@ export interface ScheduleOptions {
   openGroup?: (task: TaskIR, wave: number) => void;
   /** Builds a group's final result from the outcome derived from its members. */
   groupResult?: (task: TaskIR, outcome: GroupOutcome) => TaskResult;
+  /**
+   * Polled before dispatching: a message stops the run like fail_fast (the plan's circuit
+   * breaker), and every task not started yet is skipped with it.
+   */
+  stopReason?: () => string | null;
 }
 
 /** What {@linkcode schedule} returns (results went to `finalize`, one per task). */
@@ -311,7 +317,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
   signal.addEventListener("abort", onAbort);
   try {
     while (finished < tasks.length) {
-      const stopped = signal.aborted || failFastBy !== null;
+      const stopMessage = options.stopReason?.() ?? null;
+      const stopped = signal.aborted || failFastBy !== null || stopMessage !== null;
       while (!stopped && ready.size > 0 && inFlight.size < options.maxParallel) {
         dispatch(ready.take()!);
       }
@@ -324,6 +331,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
             message: `fail_fast triggered by task '${failFastBy}'`,
             blocked: true,
           }
+          : stopMessage !== null
+          ? { status: "skipped", message: stopMessage, blocked: true }
           : {
             status: "skipped",
             message: "Unreachable: a dependency never finished",

@@ -14,19 +14,35 @@
  * result carries the final text (`stdout_tail`), cost, tokens and tool-call count summed over
  * attempts. Engines without an adapter fail with E102.
  *
+ * Which engine and model each attempt runs on is engine_route.ts's: `escalation` climbs a model
+ * ladder on retries; after an engine failure (auth, rate_limit, quota, cli_missing,
+ * model_unavailable, circuit_open) the task switches once to `fallback_engine` /
+ * `fallback_model`, at once (no retry delay), in an extra attempt that does not use up a retry.
+ * auth, cli_missing and circuit_open are not retried on the same engine. An engine whose
+ * circuit breaker is open (circuit_breaker.ts) is not started: the attempt fails as
+ * `circuit_open`.
+ *
  * @module
  */
 import { existsSync, statSync } from "node:fs";
 import type { TaskIR } from "../plan/ir.ts";
 import type { Masker } from "../security/mask.ts";
 import { commandInvocation, commandText } from "./env.ts";
+import type { EngineCircuits } from "./circuit_breaker.ts";
+import {
+  type AttemptRoute,
+  CIRCUIT_OPEN,
+  EngineRoute,
+  NOT_RETRIED,
+  type RouteChange,
+} from "./engine_route.ts";
+import { announceRouteChange, feedbackFailures } from "./route_events.ts";
 import type { EventBus } from "./events.ts";
 import { LogFile } from "./log_file.ts";
 import { type ProcessOutcome, runProcess } from "./process.ts";
-import type { Engine, ExecutionProfile } from "../../engines/types.ts";
+import type { Engine, EngineResult, ExecutionProfile } from "../../engines/types.ts";
 import {
   builtinEngines,
-  type EngineAttempt,
   type EngineRegistry,
   EngineSetupError,
   EngineTotals,
@@ -79,7 +95,26 @@ export interface TaskRunContext {
   graceMs?: number;
   /** Waits between attempts (tests shorten it). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The run's engine circuit breakers (plans with `circuit_breaker:`). */
+  circuits?: EngineCircuits;
 }
+
+/** The main step of an attempt: a process outcome, plus the engine's result or failure. */
+type MainOutcome = ProcessOutcome & {
+  result?: EngineResult;
+  failure?: { category: string; message: string };
+};
+
+/** An engine attempt that was not started (open circuit breaker). */
+const NOT_STARTED: ProcessOutcome = {
+  exitCode: 1,
+  timedOut: false,
+  cancelled: false,
+  stdoutTail: [],
+  outputTail: [],
+  durationSec: 0,
+  pid: 0,
+};
 
 interface Step {
   phase: "pre_command" | "command" | "verify_command";
@@ -106,6 +141,9 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   log.line("");
 
   let lastPgid = 0;
+  let route: EngineRoute | undefined;
+  /** The route of the last engine attempt that was made. */
+  let lastRoute: AttemptRoute | undefined;
   let totals: EngineTotals | undefined;
   let finalText: string | null = null;
   const finish = async (
@@ -136,6 +174,11 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       result.cost_source = totals.costSource;
       result.session_id = totals.sessionId;
     }
+    const ran = lastRoute ?? route?.current;
+    if (ran) {
+      result.engine = ran.engine;
+      result.model = ran.model;
+    }
     return result;
   };
 
@@ -144,8 +187,9 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   }
   let engine: Engine | undefined;
   let prompt = "";
+  const registry = ctx.engines ?? builtinEngines;
   if (task.kind === "engine") {
-    engine = task.engine ? (ctx.engines ?? builtinEngines)(task.engine) : undefined;
+    engine = task.engine ? registry(task.engine) : undefined;
     if (!engine) {
       return await finish({
         status: "failed",
@@ -156,6 +200,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     if ("error" in resolved) return await finish({ status: "failed", message: resolved.error });
     prompt = resolved.prompt;
     totals = new EngineTotals();
+    route = new EngineRoute(task);
   }
   if (task.kind === "group" || (task.command === undefined && !engine)) {
     return await finish({
@@ -164,7 +209,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     });
   }
 
-  const announceAttempt = (step: Omit<Step, "command">) => (pid: number) => {
+  const announceAttempt = (step: Omit<Step, "command">, on?: AttemptRoute) => (pid: number) => {
     lastPgid = pid;
     ctx.bus.emit("task_attempt", {
       task_id: task.id,
@@ -173,6 +218,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       phase: step.phase,
       pid,
       pgid: pid,
+      ...(on ? { engine: on.engine, model: on.model } : {}),
     });
   };
   const onLines = ctx.bus.hasSubscribers
@@ -202,13 +248,21 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     attempt: number,
     maxAttempts: number,
     feedback: string,
-  ): Promise<ProcessOutcome & Partial<Pick<EngineAttempt, "result">>> => {
-    if (!engine) {
+  ): Promise<MainOutcome> => {
+    if (!route) {
       return await runStep({ phase: "command", command: task.command!, attempt, maxAttempts });
     }
-    return await runEngineAttempt({
-      engine,
-      task,
+    const on = route.current;
+    const blocked = ctx.circuits?.blocked(on.engine);
+    if (blocked !== undefined) {
+      log.line(`[engine] ${on.engine}: ${blocked}`);
+      return { ...NOT_STARTED, failure: { category: CIRCUIT_OPEN, message: blocked } };
+    }
+    lastRoute = on;
+    const run = await runEngineAttempt({
+      // the route only goes to engines the registry has (checked before a switch)
+      engine: registry(on.engine)!,
+      task: route.attemptTask(),
       prompt,
       systemPrompt: systemPromptOf(task),
       retryFeedback: feedback,
@@ -218,13 +272,20 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       log,
       signal: ctx.signal,
       graceMs: ctx.graceMs,
-      onStart: announceAttempt({ phase: "command", attempt, maxAttempts }),
+      onStart: announceAttempt({ phase: "command", attempt, maxAttempts }, on),
       onLines,
     });
+    const failure = run.result.is_error ? run.result.failure : undefined;
+    if (!run.cancelled) {
+      const category = run.result.is_error ? failure?.category ?? "unknown" : undefined;
+      ctx.circuits?.record(on.engine, task.id, category, failure?.message);
+    }
+    return failure ? { ...run, failure } : run;
   };
 
   const maxIterations = typeof task.max_iterations === "number" ? task.max_iterations : Infinity;
-  const maxAttempts = Math.max(1, Math.min(task.max_retries + 1, maxIterations));
+  // grows by one when the task switches to its fallback
+  let maxAttempts = Math.max(1, Math.min(task.max_retries + 1, maxIterations));
   const preCommand = task.pre_command as string | string[] | undefined;
   const verifyCommand = task.verify_command as string | string[] | undefined;
 
@@ -249,6 +310,8 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   }
 
   const history: FailureRecord[] = [];
+  /** What each failed attempt printed (beside `history`), for the retry feedback. */
+  const outputs: string[] = [];
   const sleep = ctx.sleep ?? abortableSleep;
   let last: { status: TaskResult["status"]; exitCode: number; message: string; tail: string[] } = {
     status: "failed",
@@ -257,11 +320,16 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     tail: [],
   };
   let cancelled = false;
-  /** What the previous attempt printed, for the retry feedback of engine tasks. */
-  let lastOutput = "";
+  /** Retries that waited their delay (the switch to a fallback does not wait). */
+  let delayed = 0;
+  /** Set for the attempt right after a switch to the fallback. */
+  let switched: RouteChange | undefined;
+  const where = { bus: ctx.bus, log, taskId: task.id };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) {
-      const delay = retryDelaySecOf(attempt - 2, task.retry_delay_sec, task.retry_strategy);
+      const delay = switched
+        ? 0
+        : retryDelaySecOf(delayed++, task.retry_delay_sec, task.retry_strategy);
       ctx.bus.emit("task_retry", {
         task_id: task.id,
         attempt,
@@ -281,8 +349,13 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       log.line(`[retry ${attempt - 1}/${maxAttempts - 1}]`);
     }
     const attemptStart = performance.now();
-    const feedback = attempt > 1 ? retryFeedback(attempt, maxAttempts, history, lastOutput) : "";
-    let main: Awaited<ReturnType<typeof runMain>>;
+    const on = route?.current;
+    const told = feedbackFailures(history, outputs, switched !== undefined);
+    const feedback = attempt > 1
+      ? retryFeedback(attempt, maxAttempts, told.failures, told.output)
+      : "";
+    switched = undefined;
+    let main: MainOutcome;
     try {
       main = await runMain(attempt, maxAttempts, feedback);
     } catch (error) {
@@ -306,7 +379,10 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
         });
       }
     }
-    const mainFailed = engineResult ? engineResult.is_error : main.exitCode !== 0;
+    const failure = main.failure;
+    const mainFailed = engineResult
+      ? engineResult.is_error
+      : failure !== undefined || main.exitCode !== 0;
     let status: TaskResult["status"] = !mainFailed
       ? "success"
       : task.allow_failure
@@ -317,13 +393,39 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       ? "ok"
       : main.timedOut
       ? `Task timed out after ${task.timeout_sec}s`
-      : engineResult?.failure
-      ? `${engine!.name} failed (${engineResult.failure.category}): ${engineResult.failure.message}`
+      : failure
+      ? `${on!.engine} failed (${failure.category}): ${failure.message}`
       : `Task failed with exit code ${main.exitCode}`;
     if (status === "soft_failed") message += " but allow_failure=true";
-    lastOutput = engineResult
-      ? [engineResult.failure?.message ?? "", engineResult.text].filter(Boolean).join("\n")
+    let output = on
+      ? [failure?.message ?? "", engineResult?.text ?? ""].filter(Boolean).join("\n")
       : tailText(main.outputTail, 2000);
+    const tail = engineResult ? [engineResult.text] : main.stdoutTail;
+    const record = (category: string, verifyTail: string | null) => {
+      const entry: FailureRecord = {
+        attempt,
+        category,
+        exit_code: exitCode,
+        message,
+        verify_tail: verifyTail,
+        duration_sec: Math.round(performance.now() - attemptStart) / 1000,
+      };
+      if (on) Object.assign(entry, { engine: on.engine, model: on.model });
+      history.push(entry);
+      outputs.push(output);
+    };
+    // An engine that could not work: straight to the fallback (soft failures too), no verify.
+    const change = mainFailed && failure
+      ? route?.fallBack(failure.category, (name) => registry(name) !== undefined)
+      : undefined;
+    if (change) {
+      record(failure!.category, null);
+      last = { status, exitCode, message, tail };
+      maxAttempts++;
+      switched = change;
+      announceRouteChange(where, attempt + 1, change, failure);
+      continue;
+    }
     let verifyTail: string | null = null;
     if (status !== "failed" && verifyCommand !== undefined) {
       log.line(`[verify_command] ${commandText(renderCommand(verifyCommand, ctx.render))}`);
@@ -346,32 +448,25 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       });
       if (verify.exitCode !== 0) {
         verifyTail = tailText(verify.outputTail, 300);
-        lastOutput = tailText(verify.outputTail, 2000);
+        output = tailText(verify.outputTail, 2000);
         status = "failed";
         exitCode = verify.exitCode;
         message =
           `verify_command failed with exit code ${verify.exitCode} (verify output: ${verifyTail})`;
       }
     }
-    last = {
-      status,
-      exitCode,
-      message,
-      tail: engineResult ? [engineResult.text] : main.stdoutTail,
-    };
+    last = { status, exitCode, message, tail };
     if (status !== "failed") break;
-    const engineCategory = verifyTail === null ? engineResult?.failure?.category : undefined;
-    history.push({
-      attempt,
-      category: engineCategory ??
+    const engineCategory = verifyTail === null ? failure?.category : undefined;
+    record(
+      engineCategory ??
         failureCategory(exitCode, { timedOut: main.timedOut, verify: verifyTail !== null }),
-      exit_code: exitCode,
-      message,
-      verify_tail: verifyTail,
-      duration_sec: Math.round(performance.now() - attemptStart) / 1000,
-    });
-    // retrying cannot make a missing CLI appear
-    if (engineCategory === "cli_missing") break;
+      verifyTail,
+    );
+    // retrying cannot make a missing CLI appear, a key valid or an open breaker close
+    if (engineCategory !== undefined && NOT_RETRIED.has(engineCategory)) break;
+    const up = attempt < maxAttempts ? route?.escalate() : undefined;
+    if (up) announceRouteChange(where, attempt + 1, up);
   }
   if (cancelled) {
     return await finish({

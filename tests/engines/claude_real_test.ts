@@ -100,7 +100,7 @@ Deno.test({
   ignore,
   async fn() {
     const { run, requests } = await scenario({}, { retries: 1 }, { error: 429, count: 1 });
-    assertEquals(run.result.is_error, false, run.result.failure?.message);
+    assertEquals(run.result.is_error, false, run.result.failure?.message ?? "");
     assertEquals(run.result.text, FAKE_TEXT);
     assert(requests.some((q) => q.status === 429));
     assert(run.result.warnings.some((w) => w.startsWith("api retry")), String(run.result.warnings));

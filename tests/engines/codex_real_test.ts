@@ -106,7 +106,7 @@ Deno.test({
   ignore,
   async fn() {
     const { run, requests } = await scenario({}, { retries: 1 }, { error: 500, count: 1 });
-    assertEquals(run.result.is_error, false, run.result.failure?.message);
+    assertEquals(run.result.is_error, false, run.result.failure?.message ?? "");
     assertEquals(run.result.text, FAKE_TEXT);
     assertEquals(requests.map((q) => q.status), [500, 200]);
   },

@@ -150,7 +150,7 @@ Deno.test({
     const { run, toolFile } = await scenario({}, {}, {
       tool: { name: "bash", args: { command: "touch tool.txt", description: "t", mode: "sync" } },
     });
-    assertEquals(run.result.is_error, false, run.result.failure?.message);
+    assertEquals(run.result.is_error, false, run.result.failure?.message ?? "");
     assert(run.result.warnings.some((w) => w.startsWith("copilot denied bash")));
     assertEquals(toolFile, null);
   },
@@ -163,7 +163,7 @@ Deno.test({
     const { run, toolFile } = await scenario({ allowed_tools: ["git-only"] }, { profile: "yolo" }, {
       tool: { name: "bash", args: { command: "touch tool.txt", description: "t", mode: "sync" } },
     });
-    assertEquals(run.result.is_error, false, run.result.failure?.message);
+    assertEquals(run.result.is_error, false, run.result.failure?.message ?? "");
     assertEquals(toolFile, null);
     assert(run.result.warnings.some((w) => w.startsWith("copilot denied bash")));
   },
@@ -174,7 +174,7 @@ Deno.test({
   ignore,
   async fn() {
     const { run, requests } = await scenario({}, {}, { error: 429, count: 1 });
-    assertEquals(run.result.is_error, false, run.result.failure?.message);
+    assertEquals(run.result.is_error, false, run.result.failure?.message ?? "");
     assertEquals(run.result.text, FAKE_TEXT);
     assertEquals(requests.map((q) => q.status), [429, 200]);
     assert(

@@ -1,0 +1,353 @@
+/**
+ * `assert:` workspace assertions (seed-behaviour §8 step 5): checks on files in the task's
+ * working directory after an attempt, in the reference tool's vocabulary. Paths and globs are
+ * relative to the task's workdir. Each entry is `{type, ...fields, message?, severity?, rule?}`.
+ *
+ * | type | passes when | fields |
+ * | --- | --- | --- |
+ * | glob_exists | at least one file matches the glob (`**`, `*`, `?`, `{a,b}`, `[..]`) | glob |
+ * | file_contains | the file contains the text | path, pattern |
+ * | file_not_contains | it does not (a missing file passes) | path, pattern |
+ * | file_contains_count | the text occurs `count` times (or between `min` and `max`) | path, pattern, count \| min/max |
+ * | file_regex | the regex matches the file's content; for a folder, one of its entry names | path, pattern |
+ * | file_regex_absent | it matches nothing (a missing file passes) | path, pattern |
+ * | json_path_exists | the JSON file has a value at `json_path` (`$.a.b[0]` or `a.b.0`) | path, json_path |
+ * | npm_package_present | package.json lists the package in any dependency block | package, [path] |
+ * | composer_package_present | composer.json lists it in require or require-dev | package, [path] |
+ *
+ * A failed assertion fails the attempt when its `severity` is `error` (the default); with
+ * `warning` or `info` it is a warning: recorded and shown, the task still passes.
+ *
+ * @module
+ */
+import { isAbsolute, join, relative, resolve } from "node:path";
+import type { CheckResult } from "./types.ts";
+
+/** The assertion types, in the reference's order. */
+export const WORKSPACE_ASSERTION_TYPES: readonly string[] = [
+  "glob_exists",
+  "file_contains",
+  "file_contains_count",
+  "file_not_contains",
+  "file_regex",
+  "file_regex_absent",
+  "json_path_exists",
+  "composer_package_present",
+  "npm_package_present",
+];
+
+/** Folders never walked by glob_exists. */
+const SKIPPED_DIRS = new Set([".git", "node_modules", ".maestro-runs"]);
+/** At most this many files are looked at by one glob. */
+const MAX_WALK = 100_000;
+
+function str(spec: Record<string, unknown>, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = spec[key];
+    if (typeof value === "string" && value !== "") return value;
+    if (typeof value === "number") return String(value);
+  }
+  return undefined;
+}
+
+/** Why a workspace assertion cannot be evaluated (for validation), or undefined. */
+export function workspaceAssertionProblem(spec: Record<string, unknown>): string | undefined {
+  const type = String(spec.type ?? "");
+  if (!WORKSPACE_ASSERTION_TYPES.includes(type)) {
+    return `unknown assertion type '${type}'`;
+  }
+  const need = (what: string, ...keys: string[]) =>
+    str(spec, ...keys) === undefined ? `${type} needs ${what}` : undefined;
+  switch (type) {
+    case "glob_exists":
+      return need("a glob", "glob", "path", "pattern");
+    case "file_contains":
+    case "file_not_contains":
+      return need("a path", "path") ?? need("a pattern", "pattern", "value");
+    case "file_contains_count":
+      return need("a path", "path") ?? need("a pattern", "pattern", "value") ??
+        (typeof spec.count === "number" || typeof spec.min === "number" ||
+            typeof spec.max === "number"
+          ? undefined
+          : "file_contains_count needs count, min or max");
+    case "file_regex":
+    case "file_regex_absent": {
+      const missing = need("a path", "path") ?? need("a pattern", "pattern", "value");
+      if (missing) return missing;
+      try {
+        new RegExp(str(spec, "pattern", "value")!, "m");
+      } catch (error) {
+        return `invalid regex: ${(error as Error).message}`;
+      }
+      return undefined;
+    }
+    case "json_path_exists":
+      return need("a path", "path") ?? need("a json_path", "json_path", "key", "json_pointer");
+    default:
+      return need("a package", "package", "name");
+  }
+}
+
+/** A glob as a regular expression over `/`-separated relative paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = "";
+  let inClass = false;
+  let braces = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (inClass) {
+      if (ch === "]") inClass = false;
+      re += ch === "\\" ? "\\\\" : ch;
+      continue;
+    }
+    if (ch === "*") {
+      if (glob[i + 1] === "*") {
+        const slash = glob[i + 2] === "/";
+        re += slash ? "(?:.*/)?" : ".*";
+        i += slash ? 2 : 1;
+      } else re += "[^/]*";
+    } else if (ch === "?") re += "[^/]";
+    else if (ch === "[") {
+      inClass = true;
+      re += "[";
+      if (glob[i + 1] === "!") {
+        re += "^";
+        i++;
+      }
+    } else if (ch === "{") {
+      braces++;
+      re += "(?:";
+    } else if (ch === "}" && braces > 0) {
+      braces--;
+      re += ")";
+    } else if (ch === "," && braces > 0) re += "|";
+    else re += ch.replace(/[.+^$()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** Relative paths of the files under `root` (skipping .git, node_modules), at most MAX_WALK. */
+function* walk(root: string, prefix = ""): Generator<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(join(root, prefix))];
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => a.name < b.name ? -1 : 1);
+  for (const entry of entries) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory) {
+      if (!SKIPPED_DIRS.has(entry.name)) yield* walk(root, rel);
+    } else yield rel;
+  }
+}
+
+function globMatches(root: string, glob: string): string[] {
+  const pattern = globToRegExp(glob.replace(/^\.\//, ""));
+  const hits: string[] = [];
+  let seen = 0;
+  for (const rel of walk(root)) {
+    if (++seen > MAX_WALK) break;
+    if (pattern.test(rel)) {
+      hits.push(rel);
+      if (hits.length >= 5) break;
+    }
+  }
+  return hits;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function countOccurrences(text: string, needle: string): number {
+  if (needle === "") return 0;
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/** The steps of a JSON path: `$.a.b[0]`, `a.b.0`, `/a/b/0` (JSON Pointer), `$['a b']`. */
+export function jsonPathSteps(path: string): string[] {
+  if (path.startsWith("/")) {
+    return path.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  }
+  const steps: string[] = [];
+  const body = path.replace(/^\$\.?/, "");
+  const re = /\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]|\[(\d+)\]|([^.[\]]+)/g;
+  for (const m of body.matchAll(re)) steps.push(m[1] ?? m[2] ?? m[3] ?? m[4]!);
+  return steps;
+}
+
+function hasJsonPath(value: unknown, path: string): boolean {
+  let node = value;
+  for (const step of jsonPathSteps(path)) {
+    if (Array.isArray(node) && /^\d+$/.test(step)) {
+      const index = Number(step);
+      if (index >= node.length) return false;
+      node = node[index];
+    } else if (node !== null && typeof node === "object" && Object.hasOwn(node, step)) {
+      node = (node as Record<string, unknown>)[step];
+    } else return false;
+  }
+  return true;
+}
+
+type Evaluation = { passed: boolean; reason: string };
+
+function evaluate(spec: Record<string, unknown>, workdir: string): Evaluation {
+  const type = String(spec.type);
+  const rawPath = str(spec, "path") ?? "";
+  const path = isAbsolute(rawPath) ? rawPath : resolve(workdir, rawPath);
+  const shown = rawPath || ".";
+  const pattern = str(spec, "pattern", "value") ?? "";
+  switch (type) {
+    case "glob_exists": {
+      const glob = str(spec, "glob", "path", "pattern")!;
+      const hits = globMatches(workdir, glob);
+      return hits.length > 0
+        ? { passed: true, reason: `${glob} matches ${hits[0]}` }
+        : { passed: false, reason: `no file matches ${glob}` };
+    }
+    case "file_contains":
+    case "file_not_contains":
+    case "file_contains_count": {
+      const text = readText(path);
+      if (text === undefined) {
+        return type === "file_not_contains"
+          ? { passed: true, reason: `${shown} does not exist` }
+          : { passed: false, reason: `${shown} not found or unreadable` };
+      }
+      const n = countOccurrences(text, pattern);
+      if (type === "file_contains") {
+        return { passed: n > 0, reason: `${shown} ${n > 0 ? "contains" : "lacks"} ${q(pattern)}` };
+      }
+      if (type === "file_not_contains") {
+        return {
+          passed: n === 0,
+          reason: n === 0 ? `${shown} lacks ${q(pattern)}` : `${shown} contains ${q(pattern)}`,
+        };
+      }
+      const min = typeof spec.count === "number" ? spec.count : spec.min as number | undefined;
+      const max = typeof spec.count === "number" ? spec.count : spec.max as number | undefined;
+      const passed = (min === undefined || n >= min) && (max === undefined || n <= max);
+      const want = spec.count !== undefined ? `${spec.count}` : `${min ?? 0}..${max ?? "∞"}`;
+      return { passed, reason: `${shown} contains ${q(pattern)} ${n} times (want ${want})` };
+    }
+    case "file_regex":
+    case "file_regex_absent": {
+      const re = new RegExp(pattern, "m");
+      let hit: string | undefined;
+      let exists = true;
+      if (isDir(path)) {
+        hit = [...Deno.readDirSync(path)].map((e) => e.name).sort().find((name) => re.test(name));
+      } else {
+        const text = readText(path);
+        if (text === undefined) exists = false;
+        else hit = re.exec(text)?.[0];
+      }
+      if (type === "file_regex") {
+        if (!exists) return { passed: false, reason: `${shown} not found or unreadable` };
+        return hit !== undefined
+          ? { passed: true, reason: `${shown} matches /${pattern}/ (${q(hit)})` }
+          : { passed: false, reason: `${shown} does not match /${pattern}/` };
+      }
+      return hit === undefined
+        ? { passed: true, reason: `${shown} has no match for /${pattern}/` }
+        : { passed: false, reason: `${shown} matches /${pattern}/: ${q(hit)}` };
+    }
+    case "json_path_exists": {
+      const jsonPath = str(spec, "json_path", "key", "json_pointer")!;
+      const text = readText(path);
+      if (text === undefined) return { passed: false, reason: `${shown} not found or unreadable` };
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return { passed: false, reason: `${shown} is not valid JSON` };
+      }
+      const passed = hasJsonPath(value, jsonPath);
+      return { passed, reason: `${shown} ${passed ? "has" : "has no"} ${jsonPath}` };
+    }
+    case "npm_package_present":
+    case "composer_package_present": {
+      const npm = type === "npm_package_present";
+      const manifest = rawPath ? path : join(workdir, npm ? "package.json" : "composer.json");
+      const name = str(spec, "package", "name")!;
+      const text = readText(manifest);
+      const file = relative(workdir, manifest) || manifest;
+      if (text === undefined) return { passed: false, reason: `${file} not found` };
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        return { passed: false, reason: `${file} is not valid JSON` };
+      }
+      const blocks = npm
+        ? ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"]
+        : ["require", "require-dev"];
+      const block = blocks.find((b) => {
+        const deps = data?.[b];
+        return deps !== null && typeof deps === "object" && Object.hasOwn(deps, name);
+      });
+      return block
+        ? { passed: true, reason: `${file} lists ${name} in ${block}` }
+        : { passed: false, reason: `${file} does not list ${name}` };
+    }
+  }
+  return { passed: false, reason: `unknown assertion type '${type}'` };
+}
+
+function q(text: string): string {
+  const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return JSON.stringify(shown);
+}
+
+/**
+ * Evaluates one workspace assertion against the files under `workdir`.
+ *
+ * @param spec the assertion as written
+ * @param workdir the task's absolute working directory
+ */
+export function evaluateWorkspaceAssertion(
+  spec: Record<string, unknown>,
+  workdir: string,
+): CheckResult {
+  const type = String(spec.type ?? "");
+  const severity = typeof spec.severity === "string" ? spec.severity : "error";
+  const name = typeof spec.rule === "string"
+    ? `${spec.rule} ${type}`
+    : `${type} ${str(spec, "glob", "path", "package") ?? ""}`.trim();
+  const problem = workspaceAssertionProblem(spec);
+  if (problem) {
+    return { type, name, passed: false, score: 0, reason: problem, severity, error: true };
+  }
+  let result: Evaluation;
+  try {
+    result = evaluate(spec, workdir);
+  } catch (error) {
+    result = { passed: false, reason: `could not check: ${(error as Error).message}` };
+  }
+  const message = typeof spec.message === "string" && !result.passed ? `${spec.message}: ` : "";
+  return {
+    type,
+    name,
+    passed: result.passed,
+    score: result.passed ? 1 : 0,
+    reason: message + result.reason,
+    severity,
+  };
+}
