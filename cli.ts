@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run -A --no-prompt
+#!/usr/bin/env -S deno run -A --no-prompt --v8-flags=--optimize-for-size
 /**
  * The `maestro` command. `--version` answers before anything heavy is loaded; every other
  * command is loaded on demand from lib/cli/.

@@ -229,12 +229,20 @@ function diamondTasks(width: number): Array<[string, string[]]> {
   return [["top", []], ...mids.map((id): [string, string[]] => [id, ["top"]]), ["bottom", mids]];
 }
 
+/**
+ * V8 flags maestro runs with (deno.json's `maestro` task, cli.ts's shebang): V8 sizes its heap
+ * for memory rather than speed (peak RSS of a 20 000-task run: −25 to −40 %, see
+ * docs/performance.md).
+ */
+const V8_FLAGS = "--v8-flags=--optimize-for-size";
+
 function maestroArgv(plan: string, runDir: string): string[] {
   return [
     DENO,
     "run",
     "-A",
     "--no-prompt",
+    V8_FLAGS,
     CLI,
     "run",
     plan,
