@@ -124,3 +124,13 @@ Deno.test("maestro --version answers without loading the plan stack", async () =
   assert.equal(result.code, 0);
   assert.match(result.stdout, /^maestro \d+\.\d+\.\d+\n$/);
 });
+
+Deno.test("examples/multi-engine.yaml is valid and its dry run shows each engine's argv", async () => {
+  const valid = await runCli(["validate", "examples/multi-engine.yaml"]);
+  assert.equal(valid.code, 0, valid.stdout + valid.stderr);
+  const dry = await runCli(["run", "examples/multi-engine.yaml", "--dry-run", "--no-store"]);
+  assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+  for (const start of ["claude --print", "codex exec", "gemini ", "qwen "]) {
+    assert.ok(dry.stdout.includes(`command: ${start}`), `no '${start}' argv in:\n${dry.stdout}`);
+  }
+});
