@@ -171,6 +171,7 @@ function claudeParser(ctx: ParseContext = {}): LineParser {
   const plain: string[] = [];
   const out = emptyResult();
   return {
+    toolCallsSoFar: () => out.tool_calls,
     push(line) {
       const ev = jsonObject(line);
       if (!ev) {

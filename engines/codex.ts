@@ -156,6 +156,7 @@ function codexParser(ctx: ParseContext = {}): LineParser {
   let garbage = 0;
   let model = ctx.model;
   return {
+    toolCallsSoFar: () => out.tool_calls,
     push(line) {
       const ev = jsonObject(line);
       if (!ev) {

@@ -191,6 +191,7 @@ function geminiParser(ctx: ParseContext = {}): LineParser {
   let garbage = 0;
   const toolNames = new Map<string, string>();
   return {
+    toolCallsSoFar: () => out.tool_calls,
     push(line) {
       const ev = jsonObject(line);
       if (!ev) {

@@ -184,6 +184,7 @@ function qwenParser(ctx: ParseContext = {}): LineParser {
   let replies = 0;
   let garbage = 0;
   return {
+    toolCallsSoFar: () => out.tool_calls,
     push(line) {
       const ev = jsonObject(line);
       if (!ev) {

@@ -204,6 +204,11 @@ export interface LineParser {
   push(line: string): void;
   /** The result, once the process has exited. */
   finish(exit: ExitInfo): EngineResult;
+  /**
+   * Tool calls parsed so far, in order, for live `tool_call` events while the CLI runs; the
+   * same calls start `finish()`'s `tool_calls`. Parsers that only know them at the end omit it.
+   */
+  toolCallsSoFar?(): readonly ToolCall[];
 }
 
 /** An engine adapter. */

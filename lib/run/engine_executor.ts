@@ -19,6 +19,7 @@ import type {
   ExitInfo,
   ParseContext,
   TokenUsage,
+  ToolCall,
 } from "../../engines/types.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { shellQuote } from "./env.ts";
@@ -66,11 +67,15 @@ export interface EngineAttemptSpec {
   onStart: (pid: number) => void;
   /** Output batches (for task_output events). */
   onLines?: (stream: "stdout" | "stderr", lines: string[]) => void;
+  /** Called with each tool call as soon as the CLI reports it (adapters with live parsing). */
+  onToolCall?: (call: ToolCall) => void;
 }
 
 /** How an engine attempt ended: the process outcome plus the parsed result. */
 export interface EngineAttempt extends ProcessOutcome {
   result: EngineResult;
+  /** How many of `result.tool_calls` were already reported live through `onToolCall`. */
+  liveToolCalls: number;
 }
 
 /** Thrown by build (invalid task input): the attempt cannot start. */
@@ -202,10 +207,12 @@ async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<E
       durationSec: 0,
       pid: 0,
       result,
+      liveToolCalls: 0,
     };
   }
 
   const stderr = new RingBuffer<string>(20);
+  let liveToolCalls = 0;
   const outcome = await runProcess({
     argv: inv.argv,
     cwd: task.workdir,
@@ -217,8 +224,11 @@ async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<E
     graceMs: spec.graceMs,
     onStart: spec.onStart,
     onLines: (stream, lines) => {
-      if (stream === "stdout") { for (const line of lines) parser.push(line); }
-      else for (const line of lines.slice(-stderr.size)) stderr.push(line);
+      if (stream === "stdout") {
+        for (const line of lines) parser.push(line);
+        const seen = spec.onToolCall ? parser.toolCallsSoFar?.() : undefined;
+        while (seen && liveToolCalls < seen.length) spec.onToolCall!(seen[liveToolCalls++]!);
+      } else for (const line of lines.slice(-stderr.size)) stderr.push(line);
       spec.onLines?.(stream, lines);
     },
   });
@@ -235,7 +245,7 @@ async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<E
       `tool_calls=${result.tool_calls.length}` +
       (result.failure ? ` failure=${result.failure.category}` : ""),
   );
-  return { ...outcome, result };
+  return { ...outcome, result, liveToolCalls };
 }
 
 /** Cost, tokens and tool calls added up over a task's attempts. */

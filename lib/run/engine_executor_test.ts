@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -172,4 +173,69 @@ Deno.test("markdownSection stops at the next heading and retry feedback lists re
   assert.match(text, /Previous failures:\n {2}- Attempt 1: auth \(exit 1\)\n {2}- Attempt 2: auth/);
   assert.match(text, /WARNING: This failure category \(auth\) has repeated/);
   assert.ok(text.endsWith("Please fix the issues identified above."));
+});
+
+Deno.test("tool calls become events while the engine runs, each exactly once", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "maestro-live-"));
+  const marker = join(dir, "finished");
+  const engine: Engine = {
+    ...scriptedEngine(false, []),
+    build: () => ({
+      // one tool call, a pause, a second one, then the marker file and the answer
+      argv: [
+        "sh",
+        "-c",
+        `echo '{"tool":"Read"}'; sleep 0.4; echo '{"tool":"Bash"}'; ` +
+        `touch '${marker}'; echo '{"text":"ok"}'`,
+      ],
+      env: {},
+      warnings: [],
+    }),
+    parser: () => {
+      const out: EngineResult = emptyResult();
+      return {
+        toolCallsSoFar: () => out.tool_calls,
+        push(line: string) {
+          const ev = JSON.parse(line) as { text?: string; tool?: string };
+          if (ev.tool) out.tool_calls.push({ name: ev.tool, input: {} });
+          if (ev.text) out.text = ev.text;
+        },
+        finish: () => out,
+      };
+    },
+  };
+  const whileRunning: boolean[] = [];
+  try {
+    const bus = new EventBus("p");
+    const names: string[] = [];
+    bus.subscribe(({ event }) => {
+      if (event.event !== "tool_call") return;
+      names.push(event.name);
+      whileRunning.push(!existsSync(marker));
+    });
+    const result = await runTask({
+      task: fixtureTask("t", [], {
+        kind: "engine",
+        engine: "claude",
+        command: undefined,
+        workdir: dir,
+        prompt: { kind: "inline", text: "go" },
+      }),
+      logPath: join(dir, "t.log"),
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      render: (t) => t,
+      bus,
+      signal: new AbortController().signal,
+      mask: (t) => t,
+      engines: () => engine,
+      goal: "",
+      sleep: () => Promise.resolve(),
+    });
+    assert.equal(result.status, "success", result.message);
+    assert.deepEqual(names, ["Read", "Bash"]);
+    assert.equal(whileRunning[0], true, "the first tool call was reported only after the run");
+    assert.equal(result.tool_call_count, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
