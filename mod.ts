@@ -78,6 +78,8 @@ export type {
 } from "./engines/types.ts";
 export { FAILURE_CATEGORIES } from "./engines/types.ts";
 export type { EventName, EventPayloads } from "./lib/run/events.ts";
+export type { BudgetOptions, ManifestBudget, SpendLedger } from "./lib/run/budget_guard.ts";
+export type { CostSample, EstimateSource, TaskEstimate } from "./lib/cost/estimate.ts";
 export {
   createRunIndexer,
   type IndexerStatus,

@@ -12,6 +12,9 @@
  * - `POST /__fake/mode` `{"error":429,"count":1}` fails the next N model calls (each API's own
  *   error shape); `{"tool":{"name":"Bash","args":{…}}}` answers with one tool call when the
  *   request offers that tool and carries no tool result yet; `{"error":null,"tool":null}` resets.
+ * - `{"text":"SCORE: 8/10 …"}` answers that text instead of FAKE_TEXT; `{"replies":[{"match":"…",
+ *   "text":"…"}]}` answers the first reply whose `match` is in the request's user text (then
+ *   `text`, then FAKE_TEXT); `{"text":null,"replies":null}` resets.
  * - `GET /__fake/requests`: the log of model calls (path, model, stream, auth, tools, prompt).
  *
  * @module
@@ -24,6 +27,7 @@ import {
   type Json,
   json,
   type ScriptedTool,
+  setScriptedText,
 } from "./fake_model/common.ts";
 import { gemini, GEMINI_PATH } from "./fake_model/gemini.ts";
 import { responses } from "./fake_model/openai.ts";
@@ -54,6 +58,10 @@ interface Mode {
   error: number | null;
   count: number | null;
   tool: ScriptedTool | null;
+  /** Answer text instead of FAKE_TEXT. */
+  text: string | null;
+  /** Answers by a substring of the request's user text (first match wins, before `text`). */
+  replies: { match: string; text: string }[] | null;
 }
 
 /** A running fake server. */
@@ -86,13 +94,15 @@ function authOf(req: Request, url: URL): FakeRequest["auth"] {
 
 /** Starts the fake on 127.0.0.1 with an OS-chosen port. */
 export function startFakeServer(): FakeServer {
-  const mode: Mode = { error: null, count: null, tool: null };
+  const mode: Mode = { error: null, count: null, tool: null, text: null, replies: null };
   const log: FakeRequest[] = [];
   const setMode = (m: Partial<Mode>) => {
     if ("error" in m) mode.error = m.error ?? null;
     if ("count" in m) mode.count = m.count ?? null;
     else if ("error" in m) mode.count = null;
     if ("tool" in m) mode.tool = m.tool ?? null;
+    if ("text" in m) mode.text = m.text ?? null;
+    if ("replies" in m) mode.replies = m.replies ?? null;
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
@@ -148,7 +158,13 @@ export function startFakeServer(): FakeServer {
     const tool = mode.tool && facts.tools.includes(mode.tool.name) && !facts.hasToolResult
       ? mode.tool
       : null;
-    return family.answer(body, url, tool);
+    const reply = mode.replies?.find((r) => facts.userText.includes(r.match))?.text ?? mode.text;
+    setScriptedText(reply ?? undefined);
+    try {
+      return family.answer(body, url, tool);
+    } finally {
+      setScriptedText(undefined);
+    }
   });
   const port = server.addr.port;
   return {

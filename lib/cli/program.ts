@@ -140,6 +140,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: true,
         description: "index the run in the run store; --no-store leaves the store alone",
       },
+      {
+        name: "cache",
+        type: "boolean",
+        negatable: true,
+        default: true,
+        description: "reuse cached task results; --no-cache runs every task, refreshing the cache",
+      },
     ],
     async action(plans, o) {
       const { runCommand } = await import("./run_command.ts");
@@ -163,6 +170,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         executionProfile: o.string("execution-profile"),
         db: o.string("db"),
         store: o.flag("store"),
+        cache: o.flag("cache"),
       });
     },
   },
@@ -236,6 +244,203 @@ export const COMMANDS: readonly CommandSpec[] = [
     async action(dirs, o) {
       const { reindexCommand } = await import("./store_commands.ts");
       return await reindexCommand(dirs, { db: o.string("db") });
+    },
+  },
+  {
+    name: "report",
+    description: "write one self-contained HTML page of a run: summary, DAG, timeline, costs, logs",
+    args: [{
+      name: "run",
+      required: true,
+      description: "run directory, run id (or prefix), or last[~N]",
+    }],
+    options: [
+      {
+        name: "output",
+        short: "o",
+        type: "string",
+        value: "file",
+        description: "where to write the page, - for stdout [default: <run-dir>/report.html]",
+      },
+      {
+        name: "plan",
+        type: "string",
+        value: "name",
+        description: "last means this plan's last run",
+      },
+      {
+        ...JSON_OUTPUT,
+        description: "also print the report's data as one JSON document",
+      },
+      DB,
+    ],
+    async action([run], o) {
+      const { reportCommand } = await import("./inspect_commands.ts");
+      return await reportCommand(run!, {
+        output: o.string("output"),
+        plan: o.string("plan"),
+        json: o.flag("json"),
+        db: o.string("db"),
+      });
+    },
+  },
+  {
+    name: "diff",
+    description: "compare two runs task by task: status, duration, cost; exit 1 on regressions",
+    args: [
+      {
+        name: "run-a",
+        required: true,
+        description: "the baseline run (directory, id, last~1 …)",
+      },
+      {
+        name: "run-b",
+        required: true,
+        description: "the run compared with it",
+      },
+    ],
+    options: [
+      {
+        name: "duration-threshold",
+        type: "string",
+        value: "pct",
+        default: "50",
+        description: "a task this many percent slower (and 1s or more) is a regression",
+      },
+      {
+        name: "cost-threshold",
+        type: "string",
+        value: "pct",
+        default: "20",
+        description: "a task costing this many percent more (and $0.01 or more) is a regression",
+      },
+      {
+        name: "plan",
+        type: "string",
+        value: "name",
+        description: "last means this plan's last run",
+      },
+      JSON_OUTPUT,
+      DB,
+    ],
+    async action([a, b], o) {
+      const { diffCommand } = await import("./inspect_commands.ts");
+      return await diffCommand(a!, b!, {
+        durationThreshold: o.string("duration-threshold"),
+        costThreshold: o.string("cost-threshold"),
+        plan: o.string("plan"),
+        json: o.flag("json"),
+        db: o.string("db"),
+      });
+    },
+  },
+  {
+    name: "blame",
+    description: "which failed tasks are root causes, which only failed or skipped because of them",
+    args: [{
+      name: "run",
+      required: true,
+      description: "run directory, run id (or prefix), or last[~N]",
+    }],
+    options: [
+      {
+        name: "plan",
+        type: "string",
+        value: "name",
+        description: "last means this plan's last run",
+      },
+      JSON_OUTPUT,
+      DB,
+    ],
+    async action([run], o) {
+      const { blameCommand } = await import("./inspect_commands.ts");
+      return await blameCommand(run!, {
+        plan: o.string("plan"),
+        json: o.flag("json"),
+        db: o.string("db"),
+      });
+    },
+  },
+  {
+    name: "cleanup",
+    description: "delete old run directories and their store rows (never a running run)",
+    args: [],
+    options: [
+      {
+        name: "keep",
+        type: "string",
+        value: "n",
+        description: "keep the newest n runs of each plan",
+      },
+      {
+        name: "older-than",
+        type: "string",
+        value: "days",
+        description: "only runs that started more than this many days ago",
+      },
+      {
+        name: "plan",
+        type: "string",
+        value: "name",
+        description: "only runs of this plan",
+      },
+      {
+        name: "dry-run",
+        type: "boolean",
+        description: "list what would be deleted; delete nothing",
+      },
+      JSON_OUTPUT,
+      DB,
+    ],
+    async action(_args, o) {
+      const { cleanupCommand } = await import("./cleanup_command.ts");
+      return await cleanupCommand({
+        keep: o.string("keep"),
+        olderThan: o.string("older-than"),
+        plan: o.string("plan"),
+        dryRun: o.flag("dry-run"),
+        json: o.flag("json"),
+        db: o.string("db"),
+      });
+    },
+  },
+  {
+    name: "estimate",
+    description: "expected cost per task and in total, from the run store's history and pricing",
+    args: [PLAN_ARG],
+    options: [
+      { ...JSON_OUTPUT, description: "print one JSON document {plan, tasks, total_usd, budget}" },
+      SET,
+      {
+        ...DB,
+        description: "run store with the history [default: .maestro/maestro.db beside the plan]",
+      },
+    ],
+    async action([plan], o) {
+      const { estimateCommand } = await import("./budget_commands.ts");
+      return await estimateCommand(plan!, {
+        json: o.flag("json"),
+        set: o.list("set"),
+        db: o.string("db"),
+      });
+    },
+  },
+  {
+    name: "budget",
+    description: "spend today, this week and this month, per plan, from the run store",
+    args: [],
+    options: [
+      { name: "plan", type: "string", value: "name", description: "only this plan's spend" },
+      { ...JSON_OUTPUT, description: "print one JSON document {store, periods, plans}" },
+      DB,
+    ],
+    async action(_args, o) {
+      const { budgetCommand } = await import("./budget_commands.ts");
+      return await budgetCommand({
+        plan: o.string("plan"),
+        json: o.flag("json"),
+        db: o.string("db"),
+      });
     },
   },
   {
@@ -329,6 +534,72 @@ export const COMMANDS: readonly CommandSpec[] = [
       const { convertCommand } = await import("./convert_command.ts");
       const output = o.string("output");
       return await convertCommand(plan!, { to, ...(output ? { output } : {}) });
+    },
+  },
+  {
+    name: "eval",
+    description: "re-grade a finished run's outputs with new assertions or judges (no agent runs)",
+    args: [
+      { name: "eval", required: true, description: "eval file (.yaml): grades to apply" },
+      { name: "run-dir", required: true, description: "a run directory" },
+    ],
+    options: [
+      JSON_OUTPUT,
+      { name: "out", type: "string", value: "file", description: "also write the JSON report" },
+      { name: "strict", type: "boolean", description: "a warn verdict fails the eval too" },
+    ],
+    async action([evalFile, runDir], o) {
+      const { evalCommand } = await import("./eval_command.ts");
+      const out = o.string("out");
+      return await evalCommand(evalFile!, runDir!, {
+        json: o.flag("json"),
+        strict: o.flag("strict"),
+        ...(out ? { out } : {}),
+      });
+    },
+  },
+  {
+    name: "explain",
+    description: "why each task would hit or miss the cache; --context: what a task's context selects",
+    args: [PLAN_ARG],
+    options: [
+      { name: "context", type: "boolean", description: "what the task's context selects and why" },
+      { name: "task", type: "string", value: "id", description: "the task to explain" },
+      { name: "run", type: "string", value: "dir", description: "a run directory (default: latest)" },
+      { name: "text", type: "boolean", description: "also print the delivered context" },
+      JSON_OUTPUT,
+      SET,
+      { ...DB, description: "run store holding the cache [default: .maestro/maestro.db beside the plan]" },
+    ],
+    async action([plan], o) {
+      const { explainCommand } = await import("./explain_command.ts");
+      return await explainCommand(plan!, {
+        context: o.flag("context"),
+        task: o.string("task"),
+        run: o.string("run"),
+        json: o.flag("json"),
+        text: o.flag("text"),
+        set: o.list("set"),
+        db: o.string("db"),
+      });
+    },
+  },
+  {
+    name: "status",
+    description: "which tasks are stale (would run) and why, from the cache; runs nothing",
+    args: [PLAN_ARG],
+    options: [
+      { ...JSON_OUTPUT, description: "print one JSON document {plan, stale, uncached, fresh}" },
+      SET,
+      { ...DB, description: "run store holding the cache [default: .maestro/maestro.db beside the plan]" },
+    ],
+    async action([plan], o) {
+      const { statusCommand } = await import("./cache_commands.ts");
+      return await statusCommand(plan!, {
+        json: o.flag("json"),
+        set: o.list("set"),
+        db: o.string("db"),
+      });
     },
   },
   {

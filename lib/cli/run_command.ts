@@ -28,6 +28,7 @@ import type { ExecutionProfile } from "../../engines/types.ts";
 import { parseSetValues } from "./plan_commands.ts";
 import { explicitStore, storeForRun } from "../store/resolve.ts";
 import type { RunIndexer } from "../store/indexer.ts";
+import type { CacheBackend } from "../run/cache.ts";
 
 /** Options of `maestro run`, as the command line gives them. */
 export interface RunCommandOptions {
@@ -52,6 +53,8 @@ export interface RunCommandOptions {
   db?: string;
   /** false with `--no-store`: do not index the run. @default {true} */
   store?: boolean;
+  /** false with `--no-cache`: look no task result up (docs/cache.md). @default {true} */
+  cache?: boolean;
 }
 
 /** Splits repeatable, comma-separated id lists. */
@@ -146,6 +149,25 @@ async function runIndexer(
   });
 }
 
+/**
+ * The run's task result cache, in the same store (lib/store/cache_store.ts, loaded only when a
+ * run uses the store). Store trouble disables the cache with one warning line.
+ */
+async function runCache(
+  plan: LoadedPlan,
+  db: string | undefined,
+  output: View,
+): Promise<CacheBackend> {
+  const { createCacheStore } = await import("../store/cache_store.ts");
+  return createCacheStore(storeForRun(plan.source, { db }), {
+    onWarning: (message) => output.notice(`maestro: warning: ${message}`),
+    probeVersion: async (path) => {
+      const { probeVersion } = await import("./doctor_checks.ts");
+      return (await probeVersion(path)).version;
+    },
+  });
+}
+
 function exitCodeOf(manifest: RunManifest): number {
   if (manifest.interrupted) return EXIT.interrupted;
   return manifest.success ? EXIT.ok : EXIT.failed;
@@ -201,6 +223,13 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       }
     }
     const store = indexing ? await runIndexer(plan, options.db, output) : undefined;
+    // the cache lives in the store: --no-store (or a dry run) runs without it
+    const cache = indexing ? await runCache(plan, options.db, output) : undefined;
+    // max_cost_usd: cost history and the spend ledger from the store (docs/cost.md)
+    const budget = indexing && typeof plan.ir.max_cost_usd === "number"
+      ? await (await import("./budget_commands.ts"))
+        .budgetSources(plan, storeForRun(plan.source, { db: options.db }))
+      : undefined;
     const manifest = await runPlan(plan, {
       signal: controller.signal,
       maxParallel,
@@ -221,7 +250,13 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         output.subscriber(record);
       },
       store,
-    }).finally(() => store?.close());
+      budget: budget?.options,
+      cache,
+      noCache: options.cache === false,
+    }).finally(async () => {
+      await Promise.all([store?.close(), cache?.close()]);
+      budget?.close();
+    });
     return exitCodeOf(manifest);
   };
 

@@ -152,8 +152,8 @@ export function shapeTokens(shape: PieceShape, table: Readonly<Record<string, nu
  * @example Usage
  * ```ts
  * import { estimateTokens } from "./tokens.ts";
- * import { assert } from "node:assert";
- * assert(estimateTokens("Hello world, this is a test of the tokenizer.") === 11);
+ * import assert from "node:assert/strict";
+ * assert.equal(estimateTokens("Hello world, this is a test of the tokenizer."), 11);
  * ```
  */
 export function estimateTokens(text: string): number {
@@ -197,4 +197,30 @@ export function truncateToTokens(text: string, budget: number): string {
   }
   if (end >= text.length) return text;
   return lastLine > end / 2 ? text.slice(0, lastLine) : text.slice(0, end);
+}
+
+/**
+ * The longest suffix of `text` (starting at a line start or, failing that, a piece boundary)
+ * whose estimate fits `budget` tokens.
+ *
+ * @param text any text
+ * @param budget tokens allowed
+ */
+export function lastTokens(text: string, budget: number): string {
+  if (budget <= 0) return "";
+  const pieces = splitPieces(text);
+  let total = 0;
+  let start = text.length;
+  let lineStart = -1;
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const piece = pieces[i]!;
+    const cost = pieceTokens(piece);
+    if (total + cost > budget) break;
+    total += cost;
+    start -= piece.length;
+    if (NEWLINE.test(piece)) lineStart = start + piece.length;
+  }
+  if (start <= 0) return text;
+  const kept = text.length - start;
+  return lineStart >= 0 && lineStart - start < kept / 2 ? text.slice(lineStart) : text.slice(start);
 }

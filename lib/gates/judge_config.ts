@@ -173,7 +173,11 @@ export function judgeProblems(
     });
   }
   if (judge.quorum_diversity === true && judge.quorum == null) {
-    out.push({ field: ["quorum_diversity"], code: "E056", message: "quorum_diversity needs quorum" });
+    out.push({
+      field: ["quorum_diversity"],
+      code: "E056",
+      message: "quorum_diversity needs quorum",
+    });
   }
   return out;
 }

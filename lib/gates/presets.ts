@@ -122,19 +122,28 @@ export const JUDGE_PRESETS: Readonly<Record<string, JudgePreset>> = {
     description: "CWE injection classes (CWE-77, CWE-78, CWE-89, CWE-94)",
     pass_threshold: 0.8,
     aggregation: "min",
-    criteria: [cwe("command_injection", "OS command injection"), cwe("sql_injection", "SQL injection")],
+    criteria: [
+      cwe("command_injection", "OS command injection"),
+      cwe("sql_injection", "SQL injection"),
+    ],
   },
   cwe_auth: {
     description: "CWE authentication and authorization classes (CWE-287, CWE-306, CWE-862)",
     pass_threshold: 0.8,
     aggregation: "min",
-    criteria: [cwe("authentication", "missing or broken authentication"), cwe("authorization", "missing authorization")],
+    criteria: [
+      cwe("authentication", "missing or broken authentication"),
+      cwe("authorization", "missing authorization"),
+    ],
   },
   cwe_data_exposure: {
     description: "CWE data exposure classes (CWE-200, CWE-312, CWE-532)",
     pass_threshold: 0.7,
     aggregation: "min",
-    criteria: [cwe("data_exposure", "sensitive information exposure"), cwe("logging", "secrets in logs")],
+    criteria: [
+      cwe("data_exposure", "sensitive information exposure"),
+      cwe("logging", "secrets in logs"),
+    ],
   },
   cwe_top_25: {
     description: "the CWE Top 25 most dangerous software weaknesses",

@@ -183,8 +183,20 @@ export interface AuthoredTask {
   context_trust?: "trusted" | "untrusted" | null | undefined;
   /** YAML: `context_allowlist`. */
   context_allowlist?: string[] | null | undefined;
-  /** YAML: `context_inject`. */
+  /** Where context goes when the prompt has no context placeholder (default prepend). YAML: `context_inject`. */
   context_inject?: "prepend" | "append" | "none" | null | undefined;
+  /** Engine of LLM context calls (default: the task's engine). YAML: `context_engine`. */
+  context_engine?:
+    | "codex"
+    | "claude"
+    | "gemini"
+    | "copilot"
+    | "qwen"
+    | "ollama"
+    | "llama"
+    | string
+    | null
+    | undefined;
   /** YAML: `observation_block`. */
   observation_block?: boolean | null | undefined;
   /** YAML: `workspace_index_exclude`. */
@@ -261,7 +273,37 @@ export interface AuthoredTask {
   /** YAML: `frozen`. */
   frozen?: boolean | null | undefined;
   /** YAML: `council`. */
-  council?: Record<string, unknown> | null | undefined;
+  council?:
+    | {
+      /** Members: a model of the context engine, or {engine, model}. YAML: `models`. */
+      models?:
+        | Array<
+          string | {
+            /** YAML: `engine`. */
+            engine?: string | null | undefined;
+            /** YAML: `model`. */
+            model?: string | null | undefined;
+          }
+        >
+        | null
+        | undefined;
+      /** star (members, then a hub merges) or chain (each revises the last); default star. YAML: `topology`. */
+      topology?: "star" | "chain" | "graph" | null | undefined;
+      /** Deliberation rounds (default 1). YAML: `rounds`. */
+      rounds?: number | null | undefined;
+      /** Who merges a star's notes (default: the context model). YAML: `hub`. */
+      hub?:
+        | {
+          /** YAML: `engine`. */
+          engine?: string | null | undefined;
+          /** YAML: `model`. */
+          model?: string | null | undefined;
+        }
+        | null
+        | undefined;
+    }
+    | null
+    | undefined;
   /** YAML: `signals`. */
   signals?: boolean | null | undefined;
 }
@@ -369,6 +411,8 @@ export interface AuthoredJudge {
     | "llama"
     | null
     | undefined;
+  /** Extra CLI args of the judge's LLM calls. YAML: `args`. */
+  args?: string[] | null | undefined;
   /** YAML: `method`. */
   method?: "direct" | "g_eval" | "debate" | "reflection" | null | undefined;
   /** YAML: `aggregation`. */

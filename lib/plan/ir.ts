@@ -71,7 +71,10 @@ export interface TaskIR {
   retry_delay_sec: number | number[];
   /** How a scalar delay grows. */
   retry_strategy: "constant" | "linear" | "exponential";
-  /** Whether a successful result may be reused. */
+  /**
+   * Whether a successful result may be reused: `cache:` as written, else true for engine tasks
+   * and for shell tasks that declare `inputs:` (docs/cache.md).
+   */
   cache: boolean;
   /** Upstream ids whose results feed this task's context (`*` expanded). */
   context_from: string[];

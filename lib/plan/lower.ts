@@ -236,7 +236,8 @@ export function lowerTask(working: WorkingTask, ctx: LowerContext): TaskIR {
     max_retries: task.max_retries ?? 0,
     retry_delay_sec: task.retry_delay_sec ?? defaults?.retry_delay_sec ?? 0,
     retry_strategy: task.retry_strategy ?? defaults?.retry_strategy ?? "constant",
-    cache: task.cache ?? true,
+    // a command may read any file: shell tasks are cached only with inputs: (docs/cache.md)
+    cache: task.cache ?? (kind !== "shell" || task.inputs != null),
     context_from: task.context_from?.includes("*")
       ? [...(task.depends_on ?? [])]
       : task.context_from ?? [],

@@ -38,6 +38,19 @@ const contextMode = z.enum([
 ]);
 const looseObject = z.record(z.string(), z.unknown());
 
+/** An engine and model (a plain string: a model of the task's context engine). */
+const llmTarget = z.object({ engine: z.string().min(1).nullish(), model: z.string().nullish() });
+
+/** `council:` of `context_mode: council`. */
+const councilSchema = z.object({
+  models: z.array(z.union([z.string().min(1), llmTarget])).nullish()
+    .describe("Members: a model of the context engine, or {engine, model}"),
+  topology: z.enum(["star", "chain", "graph"]).nullish()
+    .describe("star (members, then a hub merges) or chain (each revises the last); default star"),
+  rounds: z.number().int().min(1).nullish().describe("Deliberation rounds (default 1)"),
+  hub: llmTarget.nullish().describe("Who merges a star's notes (default: the context model)"),
+});
+
 /** Per-engine defaults under `defaults.<engine>`. */
 const engineDefaults = z.object({
   model: z.string().nullish(),
@@ -85,6 +98,7 @@ const judgeSchema = z.object({
   on_fail: z.enum(["fail", "warn", "retry"]).nullish(),
   model: z.string().nullish(),
   engine: z.enum(ENGINE_NAMES).nullish(),
+  args: stringList.nullish().describe("Extra CLI args of the judge's LLM calls"),
   method: z.enum(["direct", "g_eval", "debate", "reflection"]).nullish(),
   aggregation: z.enum(["mean", "min", "weighted_mean"]).nullish(),
   preset: z.string().nullish(),
@@ -146,7 +160,10 @@ const taskShape = {
   context_model: z.string().nullish(),
   context_trust: z.enum(["trusted", "untrusted"]).nullish(),
   context_allowlist: stringList.nullish(),
-  context_inject: z.enum(["prepend", "append", "none"]).nullish(),
+  context_inject: z.enum(["prepend", "append", "none"]).nullish()
+    .describe("Where context goes when the prompt has no context placeholder (default prepend)"),
+  context_engine: z.union([z.enum(ENGINE_NAMES), z.string().min(1)]).nullish()
+    .describe("Engine of LLM context calls (default: the task's engine)"),
   observation_block: z.boolean().nullish(),
   workspace_index_exclude: stringList.nullish(),
   compress_before: z.boolean().nullish(),
@@ -184,7 +201,7 @@ const taskShape = {
   phantom_workspace: z.boolean().nullish(),
   worktree: z.boolean().nullish(),
   frozen: z.boolean().nullish(),
-  council: looseObject.nullish(),
+  council: councilSchema.nullish(),
   signals: z.boolean().nullish(),
 };
 

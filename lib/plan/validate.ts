@@ -12,7 +12,9 @@ import { findCycle, type GraphStats, graphStats } from "../dag/graph.ts";
 import type { AuthoredPlan } from "./schema.ts";
 import { checkTemplates, checkWhen } from "./validate_references.ts";
 import { checkEngineFields, checkOtherRules } from "./validate_rules.ts";
+import { checkGateFields } from "./validate_gates.ts";
 import { checkEngineDeclarations, checkEngineName } from "./validate_engines.ts";
+import { checkContextFields } from "./validate_context.ts";
 import { issue } from "./validate_common.ts";
 import type { WorkingTask } from "./lower.ts";
 import type { DataPath } from "./yaml.ts";
@@ -265,4 +267,6 @@ function checkTask(
   checkEngineName(working, errors);
   checkEngineFields(working, errors, warnings);
   checkOtherRules(working, input, errors, warnings);
+  checkContextFields(working, errors, warnings);
+  checkGateFields(working, errors, warnings);
 }

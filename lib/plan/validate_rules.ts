@@ -10,6 +10,7 @@ import type { PlanIssue } from "../errors.ts";
 import { isDirectory, pathExists } from "../fs.ts";
 import type { WorkingTask } from "./lower.ts";
 import { issue } from "./validate_common.ts";
+import { checkInputs } from "./inputs.ts";
 import { type EngineName, isBuiltinEngine } from "./names.ts";
 import type { ValidateInput } from "./validate.ts";
 
@@ -88,6 +89,7 @@ export function checkOtherRules(
   warnings: PlanIssue[],
 ): void {
   const { task } = working;
+  checkInputs(working, errors, warnings);
   const shellOrGroup = task.command != null || task.group != null;
   if (task.approval_message != null && !task.requires_approval) {
     errors.push(

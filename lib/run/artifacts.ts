@@ -12,6 +12,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PlanIR } from "../plan/ir.ts";
 import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
+import type { ManifestBudget } from "./budget_guard.ts";
 
 /** File names inside a run directory. */
 export const RUN_FILES = {
@@ -180,7 +181,7 @@ export interface RunManifest {
   total_cost_usd: number | null;
   /** Sum of the tasks' tokens, or null when no task reported any. */
   total_tokens: number | null;
-  /** Always false until budgets exist. */
+  /** The spend went over `max_cost_usd` (see `budget`). */
   budget_exceeded: boolean;
   /** SHA-256 hex of the canonical plan IR without provenance. */
   plan_hash: string;
@@ -194,6 +195,8 @@ export interface RunManifest {
   interrupted: boolean;
   /** False for `--dry-run`: nothing was executed or written. */
   executed: boolean;
+  /** Plans with `max_cost_usd`: the budget's account at the end (docs/cost.md). */
+  budget?: ManifestBudget;
 }
 
 /** One node of the manifest's `task_graph`. */
@@ -231,6 +234,8 @@ export interface ManifestInput {
   executed: boolean;
   /** Execution profile of engine tasks. @default {"plan"} */
   executionProfile?: string;
+  /** The budget's account, for plans with `max_cost_usd`. */
+  budget?: ManifestBudget;
 }
 
 /** `success` rule of the reference: every status is success-like. */
@@ -298,19 +303,21 @@ export function manifestSkeleton(
     run_path: input.runPath,
     started_at: input.startedAt,
     finished_at: input.finishedAt,
-    success: !input.interrupted && totals.succeeded,
+    // a task the budget kept from running (or cancelled) means the plan did not complete
+    success: !input.interrupted && totals.succeeded && !(input.budget?.tasks_stopped ?? 0),
     execution_profile: input.executionProfile ?? "plan",
     task_results: {},
     sequential_duration_sec: seq,
     parallelism_savings_pct: savings,
     total_cost_usd: totals.costUsd ?? null,
     total_tokens: totals.tokens ?? null,
-    budget_exceeded: false,
+    budget_exceeded: input.budget?.exceeded ?? false,
     plan_hash: input.planHash,
     quality_score: null,
     task_graph: {},
     resumed_from: input.resumedFrom,
     interrupted: input.interrupted,
     executed: input.executed,
+    ...(input.budget ? { budget: input.budget } : {}),
   };
 }

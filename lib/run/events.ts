@@ -66,6 +66,20 @@ export interface EventPayloads {
     name: string;
     input: Record<string, unknown>;
   };
+  /**
+   * An engine attempt ended: what it used and cost (as the adapter parsed it). Side calls report
+   * theirs in `side_call`. Budgets and the store's spend ledger count these as they come.
+   */
+  attempt_usage: {
+    task_id: string;
+    attempt: number;
+    engine: string;
+    /** The model as the plan names it (null: the CLI's default). */
+    model: string | null;
+    tokens: { input: number; cached: number; output: number };
+    cost_usd: number | null;
+    cost_source: string;
+  };
   /** A failed attempt will be retried. */
   task_retry: {
     task_id: string;
@@ -109,7 +123,7 @@ export interface EventPayloads {
     /** Seconds before a probe; null: open for the rest of the run. */
     cooldown_sec: number | null;
   };
-  /** A probe (or a late attempt) succeeded on an engine whose breaker was open. */
+  /** An attempt on an engine whose breaker was open ended without an engine failure. */
   engine_circuit_closed: { engine: string; task_id: string };
   /** The run's failed tasks reached `circuit_breaker.max_total_failures`. */
   circuit_breaker_tripped: {
@@ -121,6 +135,48 @@ export interface EventPayloads {
   };
   /** The answer to a `pause` breaker: go on (count reset) or stop. */
   circuit_breaker_response: { approved: boolean; by: "auto" | "user" | "non_interactive" };
+  /**
+   * The run has a budget (`max_cost_usd`): its settings and what already counts against it
+   * (the period's spend by other runs, or the cost of results a resume reused).
+   */
+  budget_start: {
+    /** `max_cost_usd`. */
+    limit: number;
+    /** `budget_period`, or null: the limit is per run. */
+    period: "daily" | "weekly" | "monthly" | null;
+    /** ISO-8601 UTC start of the period (local midnight), or null. */
+    since: string | null;
+    mode: "soft" | "hard";
+    /** `budget_warning_pct`. */
+    warning_pct: number;
+    /** USD already counted at the start. */
+    spent: number;
+    /**
+     * Where the period's spend came from: `store` (the run store's ledger), `none` (no store:
+     * the limit applies to this run only), `unreadable: <reason>` (same, the store failed), or
+     * null without a period.
+     */
+    ledger: string | null;
+  };
+  /** The spend reached `budget_warning_pct` of the budget (once per run). */
+  budget_warning: {
+    /** USD counted against the limit. */
+    spent: number;
+    /** `max_cost_usd`. */
+    limit: number;
+    /** `budget_warning_pct`. */
+    pct: number;
+    period: "daily" | "weekly" | "monthly" | null;
+  };
+  /** The spend went over `max_cost_usd`: dispatching stops (hard mode: engine tasks cancelled). */
+  budget_exceeded: {
+    spent: number;
+    limit: number;
+    period: "daily" | "weekly" | "monthly" | null;
+    mode: "soft" | "hard";
+    /** The task whose cost crossed the limit (null: another run's spend in the same period). */
+    task_id: string | null;
+  };
   /** The verify command of an attempt finished. */
   verify_result: { task_id: string; attempt: number; passed: boolean; exit_code: number | null };
   /** A side call (judge, LLM context mode) made on a task's behalf (lib/run/side_call.ts). */
@@ -140,20 +196,54 @@ export interface EventPayloads {
     is_error: boolean;
     failure_category: string | null;
   };
-  /** A gate (guard_command, assert, judge) of an attempt reached its verdict (lib/gates/). */
+  /** A task's context was built from its `context_from` upstreams (lib/context/). */
+  context_built: {
+    task_id: string;
+    mode: string;
+    upstreams: string[];
+    /** Token budget (null: none). */
+    budget_tokens: number | null;
+    /** Tokens of the upstreams' whole output. */
+    raw_tokens: number;
+    /** Tokens of the delivered context. */
+    final_tokens: number;
+    /** LLM calls the mode made (`side_call` events give each), and how many were cache hits. */
+    llm_calls: number;
+    llm_cached: number;
+    /** The task's own output is untrusted. */
+    tainted: boolean;
+  };
+  /** A guard_command or the `assert:` list of an attempt reached its verdict (lib/gates/). */
   gate_result: {
     task_id: string;
     attempt: number;
-    gate: "guard" | "assert" | "judge";
-    /** pass; warn (recorded, does not fail the task); fail; error (the gate could not decide). */
+    gate: "guard" | "assert";
+    /** pass; warn (recorded, does not fail the task); fail; error (could not be checked). */
     verdict: "pass" | "warn" | "fail" | "error";
-    /** Judges: the aggregated score in [0, 1]. */
-    score: number | null;
-    /** Judges: pass_threshold. */
-    threshold: number | null;
-    /** What the verdict does to the task: fail, warn or retry. */
+    /** What the verdict does to the task: none, warn, fail or retry. */
     effect: "none" | "warn" | "fail" | "retry";
-    /** Why (failed assertions, guard output, judge reasons), masked and cut. */
+    /** Why (failed assertions, guard output), masked and cut. */
+    reasons: string[];
+  };
+  /** A judge of an attempt reached its verdict (lib/gates/judge.ts). */
+  judge_result: {
+    task_id: string;
+    attempt: number;
+    /** pass; warn (recorded and shown, does not fail the task); fail; error (could not decide). */
+    verdict: "pass" | "warn" | "fail" | "error";
+    /** Aggregated score in [0, 1]. */
+    score: number | null;
+    /** pass_threshold. */
+    threshold: number | null;
+    /** What the verdict does to the task: none, warn, fail or retry (on_fail). */
+    effect: "none" | "warn" | "fail" | "retry";
+    method: string;
+    /** The engine and model of its LLM calls (null when every criterion is deterministic). */
+    engine: string | null;
+    model: string | null;
+    /** Per criterion: name, type, score, passed. */
+    criteria: { name: string; type: string; score: number; passed: boolean }[];
+    /** Why, masked and cut. */
     reasons: string[];
   };
   /** A task waits for approval. */
@@ -194,6 +284,10 @@ export interface EventPayloads {
     result_hash: string | null;
     /** Reused from the run named in `run_start.resumed_from`. */
     resumed?: boolean;
+    /** Cached tasks: the cache key (also the result's `task_hash`). */
+    cache_key?: string;
+    /** Restored from the cache (docs/cache.md): nothing ran. */
+    from_cache?: boolean;
   };
   /** A task was skipped, with the reason. */
   task_skip: {
@@ -218,6 +312,8 @@ export interface EventPayloads {
     manifest_hash: string | null;
     /** SHA-256 hex of run_summary.md. */
     summary_hash: string | null;
+    /** Present when the plan has a budget: whether the spend went over it. */
+    budget_exceeded?: boolean;
   };
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import type { EventRecord, EventSubscriber, RunEvent } from "./events.ts";
+import { localMinute } from "../cost/period.ts";
 
 /** Where a reporter writes lines. */
 export type LineSink = (line: string) => void;
@@ -65,7 +66,7 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
         `failures (${event.category}); its next attempts fail at once` +
         (event.cooldown_sec !== null ? ` for ${event.cooldown_sec}s` : "");
     case "engine_circuit_closed":
-      return `maestro: ${event.engine} circuit breaker closed (${event.task_id} succeeded)`;
+      return `maestro: ${event.engine} circuit breaker closed (${event.task_id} got through)`;
     case "circuit_breaker_tripped":
       return `maestro: circuit breaker tripped: ${event.failures} tasks failed ` +
         `(max_total_failures ${event.max_total_failures}, action ${event.action})`;
@@ -78,10 +79,25 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
       const time = `${event.duration_sec.toFixed(1)}s`;
       const note = event.resumed
         ? " (resumed)"
+        : event.from_cache
+        ? `: ${event.message}`
         : event.status === "success"
         ? ""
         : `: ${event.message}`;
       return `${MARK[event.status] ?? "?"} ${event.task_id} ${event.status} (${time})${note}`;
+    }
+    case "gate_result":
+    case "judge_result": {
+      // a warn (or worse) verdict is never silent
+      if (event.verdict === "pass") return undefined;
+      const gate = event.event === "judge_result" ? "judge" : event.gate;
+      const score = event.event === "judge_result" && event.score !== null
+        ? ` (score ${event.score.toFixed(2)}, threshold ${event.threshold?.toFixed(2)})`
+        : "";
+      const effect = event.effect === "none" || event.effect === "warn" ? "" : ` → ${event.effect}`;
+      const reason = event.reasons[0] ? `: ${event.reasons[0].split("\n")[0]!.slice(0, 160)}` : "";
+      return `${event.verdict === "warn" ? "⚠" : "✗"} ${event.task_id} ${gate} ${event.verdict}` +
+        `${score}${effect}${reason}`;
     }
     case "task_skip":
       return `- ${event.task_id} ${event.status}: ${event.reason}`;
@@ -97,17 +113,49 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
       return `maestro: stopped process group ${event.pgid} left by ${event.task_id} in ${event.from_run}`;
     case "approval_response":
       return event.approved ? undefined : `- ${event.task_id} approval denied (${event.by})`;
+    case "budget_start":
+      return budgetStartLine(event);
+    case "budget_warning":
+      return `maestro: budget warning: ${usd(event.spent)} of ${usd(event.limit)} spent ` +
+        `(${Math.round(event.pct * 100)}% of max_cost_usd${
+          event.period ? `, ${event.period}` : ""
+        })`;
+    case "budget_exceeded":
+      return `maestro: budget exceeded: ${usd(event.spent)} of ${usd(event.limit)}` +
+        (event.task_id ? ` after ${event.task_id}` : "") + `; no more tasks start` +
+        (event.mode === "hard" ? ", running engine tasks are cancelled" : "");
     case "run_complete": {
-      const status = event.cancelled > 0 ? "INTERRUPTED" : event.success ? "SUCCESS" : "FAILED";
+      // tasks cancelled by a hard budget are not an interruption
+      const interrupted = event.cancelled > 0 && event.budget_exceeded !== true;
+      const status = interrupted ? "INTERRUPTED" : event.success ? "SUCCESS" : "FAILED";
       const dry = event.dry_run > 0 ? `${event.dry_run} dry-run / ` : "";
       return `${status} ${dry}${event.ok} ok / ${event.soft_failed} soft-failed / ${event.failed} failed / ` +
         `${event.skipped} skipped / ${event.cancelled} cancelled (${
           event.duration_sec.toFixed(1)
-        }s)`;
+        }s)` + (event.cost_usd !== null ? ` ${usd(event.cost_usd)}` : "") +
+        (event.budget_exceeded ? " — budget exceeded" : "");
     }
     default:
       return undefined;
   }
+}
+
+function usd(value: number): string {
+  return `$${value.toFixed(4).replace(/0{1,2}$/, "")}`;
+}
+
+function budgetStartLine(event: Extract<RunEvent, { event: "budget_start" }>): string {
+  const head = `maestro: budget ${usd(event.limit)}` +
+    (event.period ? ` ${event.period}` : " per run") +
+    (event.mode === "hard" ? " (hard)" : "");
+  if (event.period === null) {
+    return event.spent > 0 ? `${head}, ${usd(event.spent)} reused from the resumed run` : head;
+  }
+  if (event.ledger !== "store") {
+    return `${head}: no spend ledger (${event.ledger}); the limit applies to this run only`;
+  }
+  const since = event.since ? localMinute(new Date(event.since)) : "?";
+  return `${head}: ${usd(event.spent)} already spent since ${since}`;
 }
 
 /** The `--output text` view. */

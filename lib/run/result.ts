@@ -7,6 +7,7 @@
  * @module
  */
 import type { TaskStatus } from "./events.ts";
+import type { ContextRecord } from "../context/runtime.ts";
 
 /** One failed attempt. */
 export interface FailureRecord {
@@ -129,6 +130,34 @@ export interface TaskResult {
   side_calls?: Record<string, SideCallUsage>;
   /** Verdicts of the task's gates (guard_command, assert, judge), in order (lib/gates/). */
   gates?: GateRecord[];
+  /** Tasks with `output_schema`: the parsed JSON value of the final text (lib/context/). */
+  output?: unknown;
+  /** Tasks with `context_from`: how their context was built and delivered (lib/context/). */
+  context?: ContextRecord | null;
+  /** The task's output is untrusted (`context_trust: untrusted`, or taint from upstream). */
+  tainted?: boolean;
+  /** Cached tasks: whether this result was restored from the cache (absent when not cached). */
+  from_cache?: boolean;
+  /** Cache hits: the entry restored, and what the run that produced it took and spent. */
+  cache?: CacheSource;
+}
+
+/** Where a restored result comes from (lib/run/cache_run.ts). */
+export interface CacheSource {
+  /** The entry's key (also in `task_hash`). */
+  key: string;
+  /** `success`, or `negative` (a failure remembered for `negative_cache_ttl_sec`). */
+  kind: "success" | "negative";
+  /** The run that produced the result. */
+  run_id: string;
+  /** When it was stored (ISO-8601). */
+  cached_at: string;
+  /** What the original run took. */
+  duration_sec: number;
+  /** What the original run spent (this run spent nothing). */
+  cost_usd: number | null;
+  /** Tokens the original run used. */
+  tokens: number | null;
 }
 
 /** What the side calls of one purpose cost a task. */

@@ -41,15 +41,20 @@ import type { ExecutionProfile } from "../../engines/types.ts";
 import { builtinEngines, dryRunInvocation } from "./engine_executor.ts";
 import { withCustomEngines } from "./custom_engines.ts";
 import { taskLookup, templateReaders } from "./vars.ts";
+import { ContextRun } from "../context/run_context.ts";
 import { circuitBreakerConfig, EngineCircuits, RunCircuit } from "./circuit_breaker.ts";
 import { EngineRoute } from "./engine_route.ts";
+import { BudgetGuard, type BudgetOptions } from "./budget_guard.ts";
+import type { CacheBackend } from "./cache.ts";
+import { RunCache } from "./cache_run.ts";
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export type { RunManifest, TaskGraphEntry } from "./artifacts.ts";
 export type { EventRecord, EventSubscriber, RunEvent, TaskStatus } from "./events.ts";
 export type { FailureRecord, TaskResult } from "./result.ts";
 export type { Selection } from "./selection.ts";
+export type { BudgetOptions, ManifestBudget, SpendLedger } from "./budget_guard.ts";
 export type { EngineExecutor, EngineRegistry } from "./task.ts";
 
 /** Options of {@linkcode runPlan}. */
@@ -91,6 +96,19 @@ export interface RunPlanOptions extends Selection {
    * `store.close()` before returning, so the store is current when the manifest is returned.
    */
   store?: RunSink;
+  /**
+   * What `max_cost_usd` needs from the run store: task cost history (estimates) and the spend
+   * ledger (`budget_period`). Without it, estimates come from pricing and a period budget
+   * applies to this run only (docs/cost.md).
+   */
+  budget?: BudgetOptions;
+  /**
+   * The task result cache (`createCacheStore` of lib/store). None by default, like `store`;
+   * `runPlan` awaits its `close()` before returning (docs/cache.md).
+   */
+  cache?: CacheBackend;
+  /** `--no-cache`: look nothing up (fresh results are still stored). */
+  noCache?: boolean;
 }
 
 /** A subscriber with slow work to finish (a store): {@linkcode runPlan} awaits its `close()`. */
@@ -201,6 +219,16 @@ export async function runPlan(
   for (const [id, message] of excluded) {
     if (!preset.has(id)) preset.set(id, makeResult({ task_id: id, status: "skipped", message }));
   }
+  // `max_cost_usd`: estimates, the period's spend, budget events (docs/cost.md)
+  const budget = dryRun ? undefined : await BudgetGuard.start({
+    ir,
+    tasks,
+    bus,
+    runId,
+    preset,
+    env: parentEnv,
+    options: options.budget,
+  });
 
   // results dependents may still read (templates, when:); dropped after their last reader
   const results = new Map<string, TaskResult>();
@@ -228,6 +256,31 @@ export async function runPlan(
     const lookup = taskLookup(inner.task, { plan: inner.plan, set: vars.set }, view);
     return (name: string) => name === "task_id" ? task.id : lookup(name);
   };
+  // context_from, output_redact, output_schema, taint (lib/context/)
+  const contextRun = dryRun ? undefined : new ContextRun({
+    tasks,
+    inner: flat.inner,
+    plan: ir,
+    results,
+    engines,
+    parentEnv,
+    signal,
+    bus,
+    runRoot,
+    noCache: options.noCache === true,
+    ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+  });
+  // the task result cache (docs/cache.md): keys, hits, entries
+  const cache = dryRun || !options.cache ? undefined : new RunCache({
+    backend: options.cache,
+    planName: ir.name,
+    runId,
+    flat,
+    engines,
+    parentEnv,
+    baseDir: dirname(ir !== plan ? (plan as LoadedPlan).source : ir.tasks[0]?.origin.file ?? "."),
+    read: options.noCache !== true,
+  });
   const groupStarted = new Map<string, { micros: number; at: number }>();
   const openGroup = (task: TaskIR, wave: number) => {
     groupStarted.set(task.id, { micros: nowMicros(), at: performance.now() });
@@ -293,13 +346,27 @@ export async function runPlan(
       // an escalation ladder may set the first attempt's model
       model: task.kind === "engine" ? new EngineRoute(task).current.model : task.model ?? null,
     });
+    const logPath = taskFiles(runPath, task.id).log;
+    const goal = flat.inner.get(task.id)?.plan.goal ?? ir.goal;
+    // tainted context is never cached (lib/context/)
+    const hit = contextRun?.isTainted(task.id)
+      ? undefined
+      : await cache?.lookup(task, { render, goal, logPath });
+    if (hit) {
+      runCircuit?.afterTask(task, hit);
+      return hit;
+    }
+    const context = await contextRun!.forTask(task, env, lookupFor(task));
     const result = await runTask({
       task,
-      logPath: taskFiles(runPath, task.id).log,
-      env,
-      render,
+      logPath,
+      env: context.env,
+      render: context.render,
+      renderPrompt: context.renderPrompt,
+      logPreamble: context.logPreamble,
+      ...(context.checkOutput ? { checkOutput: context.checkOutput } : {}),
       bus,
-      signal,
+      signal: budget?.signalFor(task, signal) ?? signal,
       mask,
       engines,
       goal: flat.inner.get(task.id)?.plan.goal ?? ir.goal,
@@ -308,7 +375,10 @@ export async function runPlan(
       graceMs: options.graceMs,
       circuits,
     });
+    context.apply(result);
+    cache?.mark(task, result);
     runCircuit?.afterTask(task, result);
+    budget?.explain(result, signal);
     return result;
   };
 
@@ -322,6 +392,7 @@ export async function runPlan(
       if (--readers.readers[d]! === 0) results.delete(tasks[d]!.id);
     }
     facts.record(index, result);
+    budget?.settle(result, preset.has(task.id));
     if (dryResults) {
       dryResults.set(task.id, result);
       return Promise.resolve();
@@ -332,6 +403,7 @@ export async function runPlan(
     const resultHash = sha256Hex(writeTextAtomic(files.result, json + "\n"));
     // the manifest's entry, spooled to disk: the manifest is assembled from it at the end
     spool!.add(index, streamedEntry(task.id, json));
+    cache?.settle(task, result, json);
     const ran = result.log_path === files.log;
     if (result.status === "skipped" || (result.status === "cancelled" && !ran)) {
       bus.emit("task_skip", {
@@ -354,6 +426,8 @@ export async function runPlan(
       log_hash: ran ? fileHashSync(files.log) : null,
       result_hash: resultHash,
       ...(preset.has(task.id) ? { resumed: true } : {}),
+      ...(result.task_hash ? { cache_key: result.task_hash } : {}),
+      ...(result.from_cache ? { from_cache: true } : {}),
     });
     return Promise.resolve();
   };
@@ -389,8 +463,11 @@ export async function runPlan(
       groups: flat.groups,
       openGroup,
       groupResult,
-      stopReason: runCircuit && (() => runCircuit.stopReason()),
+      stopReason: (runCircuit || budget) &&
+        (() => runCircuit?.stopReason() ?? budget?.stopReason() ?? null),
+      admit: budget && ((task, running) => budget.admit(task, running)),
     });
+    await budget?.close();
     const input = {
       plan: { ...ir, tasks },
       planHash,
@@ -403,6 +480,7 @@ export async function runPlan(
       interrupted: signal.aborted,
       executed: !dryRun,
       executionProfile: options.executionProfile ?? "plan",
+      ...(budget ? { budget: budget.report() } : {}),
     };
     if (dryResults) {
       manifest = buildManifest({ ...input, results: dryResults });
@@ -435,8 +513,10 @@ export async function runPlan(
     duration_sec: Math.round(performance.now() - started) / 1000,
     manifest_hash: manifestHash,
     summary_hash: summaryHash,
+    ...(budget ? { budget_exceeded: budget.report().exceeded } : {}),
   });
   bus.close();
+  await options.cache?.close();
   await options.store?.close();
   return manifest;
 }

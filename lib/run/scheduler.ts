@@ -88,6 +88,12 @@ export interface ScheduleOptions {
    * breaker), and every task not started yet is skipped with it.
    */
   stopReason?: () => string | null;
+  /**
+   * Asked before each task is dispatched (the run's budget): undefined starts it, `"wait"`
+   * puts it back until a running task finishes (only asked to wait while `running > 0`), a
+   * reason skips it (blocked reasons skip its dependents too).
+   */
+  admit?: (task: TaskIR, running: number) => SkipReason | "wait" | undefined;
 }
 
 /** What {@linkcode schedule} returns (results went to `finalize`, one per task). */
@@ -319,9 +325,15 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     while (finished < tasks.length) {
       const stopMessage = options.stopReason?.() ?? null;
       const stopped = signal.aborted || failFastBy !== null || stopMessage !== null;
+      const waiting: number[] = [];
       while (!stopped && ready.size > 0 && inFlight.size < options.maxParallel) {
-        dispatch(ready.take()!);
+        const i = ready.take()!;
+        const verdict = options.admit?.(tasks[i]!, inFlight.size);
+        if (verdict === undefined || (verdict === "wait" && inFlight.size === 0)) dispatch(i);
+        else if (verdict === "wait") waiting.push(i);
+        else complete(i, options.skipResult(tasks[i]!, verdict), verdict.blocked);
       }
+      for (const i of waiting) ready.add(i);
       if (inFlight.size === 0) {
         if (!stopped && ready.size > 0) continue;
         // Nothing runs and nothing can start: close every task still open.

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { depths } from "../dag/graph.ts";
+import { depths, type GraphNode } from "../dag/graph.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import type { RunManifest } from "./artifacts.ts";
 import type { TaskStatus } from "./events.ts";
@@ -16,6 +16,12 @@ export interface SummaryResult {
   status: TaskStatus;
   duration_sec: number;
   message: string;
+  /** Cost in USD (engine tasks), when known. */
+  cost_usd?: number | null;
+  /** Tokens (engine tasks): `total` is shown. */
+  token_usage?: Record<string, number> | null;
+  /** Restored from the cache (docs/cache.md). */
+  from_cache?: boolean;
 }
 
 /**
@@ -31,7 +37,7 @@ export interface SummaryResults {
 
 /** The duration-weighted longest dependency chain, first task first, and its total seconds. */
 export function criticalPath(
-  tasks: readonly TaskIR[],
+  tasks: readonly GraphNode[],
   results: SummaryResults,
 ): { path: string[]; seconds: number } {
   const depth = depths(tasks);
@@ -61,6 +67,19 @@ export function criticalPath(
   const path: string[] = [];
   for (let at = end; at !== null; at = best.get(at)!.prev) path.unshift(at);
   return { path, seconds: Math.round(Math.max(0, top) * 1000) / 1000 };
+}
+
+/** `$0.42 of $1.00 (daily since …, $0.30 by other runs); exceeded; 2 tasks stopped`. */
+function budgetCell(budget: NonNullable<RunManifest["budget"]>): string {
+  const others = budget.spent_other > 0
+    ? `, $${budget.spent_other} ${budget.period ? "by other runs" : "reused"}`
+    : "";
+  const period = budget.period ? `${budget.period} since ${budget.since}` : "per run";
+  const parts = [`$${budget.spent} of $${budget.limit} (${period}${others}, ${budget.mode})`];
+  if (budget.warned) parts.push(`warning at ${Math.round(budget.warning_pct * 100)}%`);
+  if (budget.exceeded) parts.push("exceeded");
+  if (budget.tasks_stopped > 0) parts.push(`${budget.tasks_stopped} task(s) stopped`);
+  return parts.join("; ");
 }
 
 function cell(text: string): string {
@@ -105,15 +124,19 @@ export function renderSummary(
     `| Profile | ${manifest.execution_profile} |`,
   ];
   if (manifest.resumed_from) lines.push(`| Resumed from | ${manifest.resumed_from} |`);
+  const hits = results.filter((r) => r.from_cache).length;
+  if (hits > 0) lines.push(`| Cache | ${hits} of ${results.length} tasks restored (cache hits) |`);
+  if (manifest.budget) lines.push(`| Budget | ${budgetCell(manifest.budget)} |`);
   lines.push("", "## Tasks", "", "| Task | Status | Duration | Cost | Tokens | Engine |");
   lines.push("| --- | --- | --- | --- | --- | --- |");
   for (const task of tasks) {
     const r = facts.get(task.id);
     if (!r) continue;
+    const status = r.from_cache ? `${r.status} (cache hit)` : r.status;
     lines.push(
-      `| ${cell(task.id)} | ${r.status} | ${r.duration_sec.toFixed(1)}s | n/a | n/a | ${
-        task.engine ?? "shell"
-      } |`,
+      `| ${cell(task.id)} | ${status} | ${r.duration_sec.toFixed(1)}s | ${
+        r.cost_usd == null ? "n/a" : `$${r.cost_usd}`
+      } | ${r.token_usage?.total ?? "n/a"} | ${task.engine ?? "shell"} |`,
     );
   }
   const critical = criticalPath(tasks, facts);
@@ -135,6 +158,14 @@ export function renderSummary(
   lines.push("", "## Timeline", "");
   for (const [wave, ids] of [...waves].sort((a, b) => a[0] - b[0])) {
     lines.push(`- Wave ${wave + 1}: ${ids.map(cell).join(", ")}`);
+  }
+  // a gate warning (judge or assertion) leaves a note in the message of a task that passed
+  const warned = results.filter((r) =>
+    r.status !== "failed" && r.message.includes("[gate warning:")
+  );
+  if (warned.length > 0) {
+    lines.push("", "## Gate warnings", "");
+    for (const r of warned) lines.push(`- ${cell(r.task_id)}: ${cell(r.message)}`);
   }
   const failures = results.filter((r) => r.status === "failed");
   if (failures.length > 0) {

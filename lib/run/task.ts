@@ -39,8 +39,9 @@ import {
 import { announceRouteChange, feedbackFailures } from "./route_events.ts";
 import type { EventBus } from "./events.ts";
 import { LogFile } from "./log_file.ts";
+import { GateRunner } from "../gates/runner.ts";
 import { type ProcessOutcome, runProcess } from "./process.ts";
-import type { Engine, EngineResult, ExecutionProfile } from "../../engines/types.ts";
+import type { Engine, EngineResult, ExecutionProfile, ToolCall } from "../../engines/types.ts";
 import {
   builtinEngines,
   type EngineRegistry,
@@ -97,12 +98,20 @@ export interface TaskRunContext {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The run's engine circuit breakers (plans with `circuit_breaker:`). */
   circuits?: EngineCircuits;
+  /** Renders an engine prompt (context placeholders and injection, lib/context/). */
+  renderPrompt?: (template: string) => string;
+  /** Lines written to the log after its header (how the context was built). */
+  logPreamble?: readonly string[];
+  /** `output_schema`: checks a successful task's final text (lib/context/output_schema.ts). */
+  checkOutput?: (text: string) => { ok: true; value: unknown } | { ok: false; message: string };
 }
 
 /** The main step of an attempt: a process outcome, plus the engine's result or failure. */
 type MainOutcome = ProcessOutcome & {
   result?: EngineResult;
   failure?: { category: string; message: string };
+  /** How many of `result.tool_calls` were already emitted while the engine ran. */
+  liveToolCalls?: number;
 };
 
 /** An engine attempt that was not started (open circuit breaker). */
@@ -139,6 +148,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   log.line(`workdir=${task.workdir}`);
   log.line(`command=${shown}`);
   log.line("");
+  for (const line of ctx.logPreamble ?? []) log.line(line);
 
   let lastPgid = 0;
   let route: EngineRoute | undefined;
@@ -146,9 +156,19 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   let lastRoute: AttemptRoute | undefined;
   let totals: EngineTotals | undefined;
   let finalText: string | null = null;
+  /** guard_command / assert / judge of the task (lib/gates/), set once the prompt is known. */
+  // deno-lint-ignore prefer-const -- finish() reads it before it is set (early failures)
+  let gates: GateRunner | undefined;
   const finish = async (
     fields: Omit<Parameters<typeof makeResult>[0], "task_id" | "command">,
   ): Promise<TaskResult> => {
+    const checked = ctx.checkOutput && fields.status === "success"
+      ? ctx.checkOutput(fields.stdout_tail ?? "")
+      : undefined;
+    if (checked && !checked.ok) {
+      log.line(`[output_schema] ${checked.message}`);
+      fields = { ...fields, status: "failed", message: checked.message, exit_code: 1 };
+    }
     log.line("");
     log.line(`status=${fields.status}`);
     log.line(`message=${fields.message}`);
@@ -179,6 +199,8 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       result.engine = ran.engine;
       result.model = ran.model;
     }
+    gates?.applyTo(result);
+    if (checked?.ok) result.output = checked.value;
     return result;
   };
 
@@ -196,7 +218,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
         message: `E102 engine adapters not available yet: cannot run engine '${task.engine}'`,
       });
     }
-    const resolved = resolvePrompt(task, ctx.render, ctx.goal ?? "");
+    const resolved = resolvePrompt(task, ctx.renderPrompt ?? ctx.render, ctx.goal ?? "");
     if ("error" in resolved) return await finish({ status: "failed", message: resolved.error });
     prompt = resolved.prompt;
     totals = new EngineTotals();
@@ -208,6 +230,18 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       message: `E106 ${task.kind} tasks are not supported by this runtime yet`,
     });
   }
+  gates = GateRunner.forTask({
+    task,
+    env: ctx.env,
+    parentEnv: ctx.parentEnv ?? {},
+    log,
+    bus: ctx.bus,
+    signal: ctx.signal,
+    mask: ctx.mask,
+    engines: registry,
+    instruction: prompt || task.description,
+    graceMs: ctx.graceMs,
+  });
 
   const announceAttempt = (step: Omit<Step, "command">, on?: AttemptRoute) => (pid: number) => {
     lastPgid = pid;
@@ -221,6 +255,13 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       ...(on ? { engine: on.engine, model: on.model } : {}),
     });
   };
+  const emitToolCall = (attempt: number, call: ToolCall) =>
+    ctx.bus.emit("tool_call", {
+      task_id: task.id,
+      attempt,
+      name: call.name,
+      input: eventInput(call.input),
+    });
   const onLines = ctx.bus.hasSubscribers
     ? (stream: "stdout" | "stderr", lines: string[]) =>
       ctx.bus.emit("task_output", { task_id: task.id, stream, lines })
@@ -274,6 +315,8 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       graceMs: ctx.graceMs,
       onStart: announceAttempt({ phase: "command", attempt, maxAttempts }, on),
       onLines,
+      // tool calls become events while the agent works, not when it is done
+      onToolCall: (call) => emitToolCall(attempt, call),
     });
     const failure = run.result.is_error ? run.result.failure : undefined;
     if (!run.cancelled) {
@@ -352,7 +395,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     const on = route?.current;
     const told = feedbackFailures(history, outputs, switched !== undefined);
     const feedback = attempt > 1
-      ? retryFeedback(attempt, maxAttempts, told.failures, told.output)
+      ? retryFeedback(attempt, maxAttempts, told.failures, ctx.mask(told.output))
       : "";
     switched = undefined;
     let main: MainOutcome;
@@ -369,14 +412,20 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     const engineResult = main.result;
     if (engineResult) {
       totals!.add(engineResult);
+      // costs count as attempts end (budgets, the store's ledger), not only at task end
+      ctx.bus.emit("attempt_usage", {
+        task_id: task.id,
+        attempt,
+        engine: on!.engine,
+        model: on!.model,
+        tokens: { ...engineResult.tokens },
+        cost_usd: engineResult.cost_usd,
+        cost_source: engineResult.cost_source,
+      });
       finalText = engineResult.text;
-      for (const call of engineResult.tool_calls) {
-        ctx.bus.emit("tool_call", {
-          task_id: task.id,
-          attempt,
-          name: call.name,
-          input: eventInput(call.input),
-        });
+      // the ones the parser could not report live (copilot: known only at the end)
+      for (const call of engineResult.tool_calls.slice(main.liveToolCalls ?? 0)) {
+        emitToolCall(attempt, call);
       }
     }
     const failure = main.failure;
@@ -455,16 +504,40 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
           `verify_command failed with exit code ${verify.exitCode} (verify output: ${verifyTail})`;
       }
     }
+    // gates after verify (seed-behaviour §8): guard_command → assert → judge
+    let gateCategory: string | undefined;
+    let gateFinal = false;
+    if (status !== "failed" && gates) {
+      const gated = await gates.run(attempt, {
+        output: tail.join("\n"),
+        costUsd: totals ? totals.cost : null,
+        durationSec: Math.round(performance.now() - attemptStart) / 1000,
+      });
+      if (gated === "cancelled") {
+        cancelled = true;
+        break;
+      }
+      if (gated) {
+        status = "failed";
+        exitCode = gated.exitCode ?? (exitCode === 0 ? 1 : exitCode);
+        message = gated.message;
+        output = gated.feedback;
+        gateCategory = gated.category;
+        gateFinal = gated.final;
+      }
+    }
     last = { status, exitCode, message, tail };
     if (status !== "failed") break;
     const engineCategory = verifyTail === null ? failure?.category : undefined;
     record(
-      engineCategory ??
+      gateCategory ?? engineCategory ??
         failureCategory(exitCode, { timedOut: main.timedOut, verify: verifyTail !== null }),
       verifyTail,
     );
     // retrying cannot make a missing CLI appear, a key valid or an open breaker close
     if (engineCategory !== undefined && NOT_RETRIED.has(engineCategory)) break;
+    // a judge with on_fail: fail ends the task at once
+    if (gateFinal) break;
     const up = attempt < maxAttempts ? route?.escalate() : undefined;
     if (up) announceRouteChange(where, attempt + 1, up);
   }

@@ -24,6 +24,8 @@ export class TaskFacts implements SummaryResults {
   /** Cost and total tokens of the tasks that reported any (engine tasks only: sparse). */
   #usage = new Map<number, { cost: number | null; tokens: number | null }>();
   #byId: Map<string, number> | undefined;
+  /** Tasks restored from the cache (docs/cache.md). */
+  #cached = new Set<number>();
 
   /** @param ids every task id, in plan order */
   constructor(ids: readonly string[]) {
@@ -38,6 +40,7 @@ export class TaskFacts implements SummaryResults {
     result: SummaryResult & {
       cost_usd?: number | null;
       token_usage?: Record<string, number> | null;
+      gates?: readonly { effect: string }[];
     },
   ): void {
     const code = STATUSES.indexOf(result.status) + 1;
@@ -45,8 +48,12 @@ export class TaskFacts implements SummaryResults {
     this.#status[index] = code;
     this.#duration[index] = result.duration_sec;
     // the summary lists failures with their message; other messages are not needed
-    if (result.status === "failed") this.#messages.set(index, result.message);
-    else this.#messages.delete(index);
+    // and gate warnings (lib/gates/), which must not pass silently
+    if (result.status === "failed" || result.gates?.some((g) => g.effect === "warn")) {
+      this.#messages.set(index, result.message);
+    } else this.#messages.delete(index);
+    if (result.from_cache) this.#cached.add(index);
+    else this.#cached.delete(index);
     const cost = result.cost_usd ?? null;
     const tokens = result.token_usage?.total ?? null;
     if (cost !== null || tokens !== null) this.#usage.set(index, { cost, tokens });
@@ -68,15 +75,26 @@ export class TaskFacts implements SummaryResults {
   #fact(index: number): SummaryResult | undefined {
     const code = this.#status[index]!;
     if (code === 0) return undefined;
+    const usage = this.#usage.get(index);
     return {
       task_id: this.#ids[index]!,
       status: STATUSES[code - 1]!,
       duration_sec: this.#duration[index]!,
       message: this.#messages.get(index) ?? "",
+      ...(this.#cached.has(index) ? { from_cache: true } : {}),
+      ...(usage
+        ? {
+          cost_usd: usage.cost,
+          token_usage: usage.tokens === null ? null : { total: usage.tokens },
+        }
+        : {}),
     };
   }
 
-  /** The facts of one task (message only for failures), or undefined when not recorded. */
+  /**
+   * The facts of one task (message only for failures and gate warnings), or undefined when not
+   * recorded.
+   */
   get(id: string): SummaryResult | undefined {
     // only the summary asks by id, once at the end: the map is built then, not per task
     this.#byId ??= new Map(this.#ids.map((taskId, i) => [taskId, i]));

@@ -37,6 +37,7 @@ import { isBusyError } from "./retry.ts";
 import { readArtifactJson } from "./run_dir.ts";
 import { refreshRunTotals, replaceAttempts, upsertRun, upsertTask } from "./statements.ts";
 import { openStore, type Store } from "./store.ts";
+import { type LedgerRow, spendOf, upsertLedgerRow } from "./ledger.ts";
 import type { InStatement } from "@libsql/client";
 
 /** Options of {@linkcode createRunIndexer}. */
@@ -64,7 +65,8 @@ export interface IndexerStatus {
 type Op =
   | { kind: "start"; run: RunRecord }
   | { kind: "task"; taskId: string; resumed: boolean; fallback: TaskRows }
-  | { kind: "end"; success: boolean; durationSec: number };
+  | { kind: "end"; success: boolean; durationSec: number }
+  | { kind: "spend"; row: LedgerRow };
 
 /** Per-flush busy wait while the run goes on: a busy store is tried again at the next flush. */
 const RUN_WRITE_DEADLINE_MS = 2_000;
@@ -82,6 +84,8 @@ export class RunIndexer implements RunSink {
   #ignored = false;
   readonly #dispatch = new Map<string, DispatchInfo>();
   readonly #indexed = new Set<string>();
+  /** Ledger rows numbered so far (the spend ledger, ledger.ts). */
+  #entries = 0;
   #store: Promise<Store> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -154,6 +158,23 @@ export class RunIndexer implements RunSink {
           const resumed = event.event === "task_complete" && event.resumed === true;
           const fallback = this.#fallbackRows(event);
           this.#queue.push({ kind: "task", taskId: event.task_id, resumed, fallback });
+          this.#schedule();
+          return;
+        }
+        case "attempt_usage":
+        case "side_call": {
+          // each cost goes to the spend ledger as it happens (budget_period, maestro budget)
+          const spend = this.#run && spendOf(event);
+          if (!spend) return;
+          this.#queue.push({
+            kind: "spend",
+            row: {
+              ...spend,
+              run_id: this.#run!.runId,
+              plan_name: this.#run!.planName,
+              entry: ++this.#entries,
+            },
+          });
           this.#schedule();
           return;
         }
@@ -252,6 +273,7 @@ export class RunIndexer implements RunSink {
     for (const [i, op] of ops.entries()) {
       if (op.kind === "start") sql.push(upsertRun(op.run, now));
       else if (op.kind === "task") addTask(taskRowsOf[i]!);
+      else if (op.kind === "spend") sql.push(upsertLedgerRow(op.row));
       else sql.push(...await this.#endStatements(op, now, new Set(tasks), addTask));
     }
     sql.push(refreshRunTotals(run.runId));

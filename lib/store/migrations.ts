@@ -108,6 +108,76 @@ export const MIGRATIONS: readonly Migration[] = [
         VALUES ('20260101_000000_000000_abcdef', 'a', 1, 'success')`,
     ],
   },
+  {
+    version: 2,
+    name: "budget ledger",
+    statements: [
+      // one row per cost as it happened (an engine attempt, a side call): lib/store/ledger.ts
+      `CREATE TABLE budget_ledger (
+        run_id TEXT NOT NULL,
+        entry INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        plan_name TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        purpose TEXT,
+        engine TEXT,
+        model TEXT,
+        cost_usd REAL NOT NULL,
+        PRIMARY KEY (run_id, entry)
+      )`,
+      "CREATE INDEX budget_ledger_by_time ON budget_ledger (at)",
+      "CREATE INDEX budget_ledger_by_plan ON budget_ledger (plan_name, at)",
+    ],
+    sample: [
+      `INSERT INTO budget_ledger (run_id, entry, at, plan_name, task_id, kind, engine, model,
+        cost_usd) VALUES ('20260101_000000_000000_abcdef', 1, '2026-01-01T00:00:01Z', 'sample',
+        'a', 'attempt', 'claude', 'sonnet', 0.25)`,
+    ],
+  },
+  {
+    version: 3,
+    name: "cache entries and engine versions",
+    statements: [
+      // one row per cached result, addressed by its key: lib/store/cache_store.ts
+      `CREATE TABLE cache_entries (
+        key TEXT PRIMARY KEY NOT NULL,
+        plan_name TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        components TEXT NOT NULL,
+        result TEXT NOT NULL,
+        log BLOB,
+        log_sha256 TEXT,
+        log_size INTEGER,
+        run_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        hits INTEGER NOT NULL DEFAULT 0,
+        last_hit_at TEXT
+      )`,
+      // a task's entries, newest first: what explain compares with, what pruning keeps
+      "CREATE INDEX cache_entries_by_task ON cache_entries (plan_name, task_id, created_at)",
+      // `--version` of engine CLIs, per binary: probing a node CLI takes a second
+      `CREATE TABLE engine_versions (
+        path TEXT PRIMARY KEY NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        version TEXT,
+        probed_at TEXT NOT NULL
+      )`,
+    ],
+    sample: [
+      `INSERT INTO cache_entries (key, plan_name, task_id, kind, status, outcome, components,
+        result, run_id, created_at) VALUES ('${"0".repeat(64)}', 'sample', 'a', 'success',
+        'success', '${"1".repeat(64)}', '{"v":1}', '{"task_id":"a"}',
+        '20260101_000000_000000_abcdef', '2026-01-01T00:00:01Z')`,
+      `INSERT INTO engine_versions (path, size, mtime_ms, version, probed_at)
+        VALUES ('/usr/bin/claude', 10, 1700000000000, '2.0.1 (Claude Code)', '2026-01-01T00:00:01Z')`,
+    ],
+  },
 ];
 
 /** The schema version this maestro writes. */

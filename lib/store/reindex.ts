@@ -13,6 +13,8 @@ import { isRunDir, readRunDir } from "./run_dir.ts";
 import { refreshRunTotals, replaceAttempts, upsertRun, upsertTask } from "./statements.ts";
 import type { Store } from "./store.ts";
 import { STORE_DIR } from "./location.ts";
+import { ledgerRowsFromEvents, upsertLedgerRow } from "./ledger.ts";
+import { RUN_FILES } from "../run/artifacts.ts";
 
 /** What a reindex did. */
 export interface ReindexReport {
@@ -122,6 +124,13 @@ export async function reindexRunDirs(
       statements.push(...replaceAttempts(rows.task.run_id, rows.task.task_id, rows.attempts));
     }
     statements.push(refreshRunTotals(snapshot.run.run_id));
+    // the spend ledger, numbered as the live indexer numbers it (ledger.ts)
+    const events = await Deno.readTextFile(join(dir, RUN_FILES.events)).catch(() => "");
+    const ledger = ledgerRowsFromEvents(events, {
+      runId: snapshot.run.run_id,
+      planName: snapshot.run.plan_name,
+    });
+    statements.push(...ledger.map(upsertLedgerRow));
     try {
       await store.write(statements);
     } catch (error) {

@@ -150,13 +150,15 @@ export function createLiveView(options: LiveViewOptions = {}): LiveView {
     // a start needs no line of its own: the frame shows what runs
     if (line !== undefined && event.event !== "task_start") pending.push(line);
     if (event.event === "run_start") start();
-    if (event.event === "approval_required") {
+    const asks = event.event === "approval_required" ||
+      (event.event === "circuit_breaker_tripped" && event.action === "pause");
+    if (asks) {
       // the prompt is written to the terminal by someone else: get out of its way
       paused = true;
       redraw();
       draw.clear();
       showCursor();
-    } else if (event.event === "approval_response") {
+    } else if (event.event === "approval_response" || event.event === "circuit_breaker_response") {
       paused = false;
     }
   };

@@ -6,7 +6,6 @@
 import {
   contentText,
   errorMessage,
-  FAKE_TEXT,
   FAKE_USAGE,
   type Family,
   type Json,
@@ -14,6 +13,7 @@ import {
   lastUserText,
   namedSse,
   nextId,
+  scriptedText,
   type ScriptedTool,
   tail,
 } from "./common.ts";
@@ -29,7 +29,7 @@ function answer(body: Json, _url: URL, tool: ScriptedTool | null): Response {
   };
   const content: Json[] = tool
     ? [{ type: "tool_use", id: nextId("toolu"), name: tool.name, input: tool.args }]
-    : [{ type: "text", text: FAKE_TEXT }];
+    : [{ type: "text", text: scriptedText() }];
   const stop = tool ? "tool_use" : "end_turn";
   if (body.stream !== true) {
     return json({
@@ -47,7 +47,7 @@ function answer(body: Json, _url: URL, tool: ScriptedTool | null): Response {
   const start = tool ? { ...block, input: {} } : { type: "text", text: "" };
   const delta = tool
     ? { type: "input_json_delta", partial_json: JSON.stringify(tool.args) }
-    : { type: "text_delta", text: FAKE_TEXT };
+    : { type: "text_delta", text: scriptedText() };
   return namedSse([
     ["message_start", {
       type: "message_start",

@@ -15,6 +15,7 @@ import {
   lastUserText,
   nextId,
   record,
+  scriptedText,
   type ScriptedTool,
   synthesise,
   tail,
@@ -34,7 +35,7 @@ function answerText(body: Json): string {
   if (format.type === "json_schema") {
     return JSON.stringify(synthesise(record(format.json_schema).schema ?? {}));
   }
-  return format.type === "json_object" ? JSON.stringify({ answer: FAKE_TEXT }) : FAKE_TEXT;
+  return format.type === "json_object" ? JSON.stringify({ answer: FAKE_TEXT }) : scriptedText();
 }
 
 function answer(body: Json, _url: URL, tool: ScriptedTool | null): Response {

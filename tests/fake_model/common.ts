@@ -7,6 +7,18 @@
 
 /** The fixed answer text. */
 export const FAKE_TEXT = "FAKE-OK 42";
+let scripted: string | undefined;
+
+/** The text of the answer being built: {@linkcode FAKE_TEXT}, or the request's scripted text. */
+export function scriptedText(): string {
+  return scripted ?? FAKE_TEXT;
+}
+
+/** Sets the scripted text for the answer about to be built (undefined: FAKE_TEXT again). */
+export function setScriptedText(text: string | undefined): void {
+  scripted = text;
+}
+
 /** The fixed usage of every model call. */
 export const FAKE_USAGE = { input: 11, output: 7 } as const;
 

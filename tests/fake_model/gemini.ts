@@ -13,7 +13,6 @@ import {
   contentText,
   dataSse,
   errorMessage,
-  FAKE_TEXT,
   FAKE_USAGE,
   type Family,
   type Json,
@@ -21,6 +20,7 @@ import {
   lastUserText,
   nextId,
   record,
+  scriptedText,
   type ScriptedTool,
   synthesise,
   tail,
@@ -62,7 +62,7 @@ function answer(body: Json, url: URL, tool: ScriptedTool | null): Response {
   const schema = jsonSchemaOf(body);
   const part: Json = tool
     ? { functionCall: { id: nextId("call"), name: tool.name, args: tool.args } }
-    : { text: schema === undefined ? FAKE_TEXT : JSON.stringify(synthesise(schema)) };
+    : { text: schema === undefined ? scriptedText() : JSON.stringify(synthesise(schema)) };
   const chunk = {
     candidates: [{
       content: { role: "model", parts: [part] },

@@ -7,13 +7,13 @@
 import {
   contentText,
   errorMessage,
-  FAKE_TEXT,
   FAKE_USAGE,
   type Family,
   type Json,
   json,
   namedSse,
   nextId,
+  scriptedText,
   type ScriptedTool,
   tail,
 } from "./common.ts";
@@ -49,7 +49,7 @@ function answer(body: Json, _url: URL, tool: ScriptedTool | null): Response {
       id: nextId("msg"),
       role: "assistant",
       status: "completed",
-      content: [{ type: "output_text", text: FAKE_TEXT, annotations: [] }],
+      content: [{ type: "output_text", text: scriptedText(), annotations: [] }],
     };
   const base = { id: respId, object: "response", created_at: Math.floor(Date.now() / 1000), model };
   const usage = {
@@ -76,7 +76,7 @@ function answer(body: Json, _url: URL, tool: ScriptedTool | null): Response {
       item_id: item.id,
       output_index: 0,
       content_index: 0,
-      delta: FAKE_TEXT,
+      delta: scriptedText(),
     }]);
   }
   events.push(
@@ -99,6 +99,16 @@ function userText(input: unknown): string {
   return "";
 }
 
+/**
+ * Text of the `developer` messages, where codex puts `developer_instructions` (mixed with its
+ * own instructions, so the system text of this family keeps 40000 characters, not 4000).
+ */
+function developerText(input: unknown): string {
+  if (!Array.isArray(input)) return "";
+  return input.filter((item) => (item as Json)?.role === "developer")
+    .map((item) => contentText((item as Json).content)).join("\n");
+}
+
 /** The OpenAI Responses family. */
 export const responses: Family = {
   facts(body) {
@@ -109,7 +119,11 @@ export const responses: Family = {
       tools: tools.map((t) => String((t as Json).name ?? (t as Json).type ?? "")),
       hasToolResult: JSON.stringify(body.input ?? []).includes('"function_call_output"'),
       userText: userText(body.input),
-      systemText: tail(typeof body.instructions === "string" ? body.instructions : ""),
+      // codex sends developer_instructions inside one of several long developer messages
+      systemText: [
+        typeof body.instructions === "string" ? body.instructions : "",
+        developerText(body.input),
+      ].filter(Boolean).join("\n").slice(-40_000),
       reasoning: body.reasoning ?? null,
       jsonMode: false,
     };

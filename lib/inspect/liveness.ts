@@ -1,0 +1,83 @@
+/**
+ * Is a run still going? A finished run has `run_manifest.json`. One without it was killed, or
+ * is still running: maestro keeps the run's `events.jsonl` open for appending until the end,
+ * and every task process carries `MAESTRO_RUN_ID=<run>` in its environment. On Linux both are
+ * visible in /proc (for the processes this user may inspect); elsewhere nothing can be told,
+ * and a run without a manifest is taken as possibly running.
+ *
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { RUN_FILES } from "../run/artifacts.ts";
+
+/** What the live processes hold. */
+export interface LiveScan {
+  /** Whether /proc could be read (otherwise nothing is known). */
+  known: boolean;
+  /** events.jsonl files some process has open. */
+  openEventLogs: Set<string>;
+  /** `MAESTRO_RUN_ID` values of live processes. */
+  runIds: Set<string>;
+}
+
+/** Scans /proc once: the event logs open and the run ids in the environments of live processes. */
+export function scanLiveRuns(): LiveScan {
+  const scan: LiveScan = { known: false, openEventLogs: new Set(), runIds: new Set() };
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return scan;
+  }
+  scan.known = true;
+  const self = String(Deno.pid);
+  for (const pid of pids) {
+    if (pid === self) continue;
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+      for (const entry of environ.split("\0")) {
+        if (entry.startsWith("MAESTRO_RUN_ID=")) scan.runIds.add(entry.slice(15));
+      }
+    } catch { /* gone, or not ours */ }
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.endsWith(`/${RUN_FILES.events}`)) scan.openEventLogs.add(target);
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return scan;
+}
+
+/** Whether a run is finished, running, or cannot be told apart from a killed one. */
+export type Liveness = "finished" | "running" | "unknown" | "stopped";
+
+/**
+ * Whether a run directory's run is still going.
+ *
+ * @param dir the run directory
+ * @param runId its run id
+ * @param scan a {@linkcode scanLiveRuns} result (taken lazily when needed and not given)
+ * @returns `finished` (manifest), `running`, `stopped` (killed: nothing holds it), or `unknown`
+ */
+export function runLiveness(dir: string, runId: string, scan: () => LiveScan): Liveness {
+  if (existsSync(join(dir, RUN_FILES.manifest))) return "finished";
+  const live = scan();
+  if (!live.known) return "unknown";
+  const log = join(dir, RUN_FILES.events);
+  let real = log;
+  try {
+    real = realpathSync(log);
+  } catch { /* no event log */ }
+  if (live.openEventLogs.has(log) || live.openEventLogs.has(real) || live.runIds.has(runId)) {
+    return "running";
+  }
+  return "stopped";
+}

@@ -1,0 +1,70 @@
+/**
+ * Validation of a task's gates (lib/gates/): the `judge:` block's criteria, preset and quorum
+ * (E020, E054-E056, W22) and the `assert:` list (E018), each pointing at the offending node.
+ *
+ * @module
+ */
+import type { PlanIssue } from "../errors.ts";
+import { judgeConfig, judgeProblems } from "../gates/judge_config.ts";
+import {
+  WORKSPACE_ASSERTION_TYPES,
+  workspaceAssertionProblem,
+} from "../gates/workspace_assertions.ts";
+import type { WorkingTask } from "./lower.ts";
+import { issue } from "./validate_common.ts";
+
+/** LLM calls per attempt above which a judge is reported as expensive (W22). */
+const EXPENSIVE_CALLS = 4;
+
+/** Checks `judge:` and `assert:` of one task. */
+export function checkGateFields(
+  working: WorkingTask,
+  errors: PlanIssue[],
+  warnings: PlanIssue[],
+): void {
+  const { task } = working;
+  const judge = task.judge as Record<string, unknown> | null | undefined;
+  if (judge != null && typeof judge === "object") {
+    for (const problem of judgeProblems(judge)) {
+      errors.push(
+        issue(working, ["judge", ...problem.field], problem.code, problem.message, problem.hint),
+      );
+    }
+    const config = judgeConfig(judge);
+    const llm = config.criteria.filter((c) => c.kind === "llm").length > 0 ? 1 : 0;
+    const rubrics = config.criteria.filter((c) => c.kind === "rubric").length;
+    const perVoter =
+      (config.method === "debate" ? 2 * config.debateRounds : config.method === "direct" ? 1 : 2) *
+        llm + rubrics;
+    const calls = perVoter * config.quorum;
+    if (calls > EXPENSIVE_CALLS) {
+      warnings.push(issue(
+        working,
+        ["judge"],
+        "W22",
+        `judge of task "${task.id}" makes about ${calls} LLM calls per attempt`,
+        "a cheaper method (direct), fewer rubrics or a smaller quorum cost less",
+      ));
+    }
+  }
+  const asserts = task.assert;
+  if (Array.isArray(asserts)) {
+    asserts.forEach((spec, i) => {
+      const problem = workspaceAssertionProblem(spec as Record<string, unknown>);
+      if (!problem) return;
+      errors.push(issue(
+        working,
+        [
+          "assert",
+          i,
+          ...(typeof (spec as Record<string, unknown>).type === "string" ? ["type"] : []),
+        ],
+        "E018",
+        `assert: ${problem}`,
+        problem.startsWith("unknown")
+          ? `use one of ${WORKSPACE_ASSERTION_TYPES.join(", ")}`
+          : "see docs/gates.md for each assertion's fields",
+      ));
+    });
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * The task result cache in the run store (the {@linkcode CacheBackend} of lib/run/cache.ts).
+ *
+ * - `cache_entries`: one row per key, holding the result JSON, the log (gzip, in the row: the
+ *   cache works the same on a local file and on a libSQL server shared by a team, and a hit
+ *   needs no file besides the database), the key's components (for `maestro explain`) and the
+ *   outcome hash dependents' keys include.
+ * - `engine_versions`: `--version` of engine CLIs by binary (path, size, mtime), so a node CLI
+ *   is not started once per run just to be asked its version.
+ *
+ * Writes are queued and flushed in one transaction every 200 ms (as the run indexer does), so
+ * a run of thousands of tasks writes a few transactions, not one per task. When the store
+ * cannot be used (cannot be opened, schema too new, disk full), the cache says so once and
+ * then behaves as an empty cache: a run never fails because of it.
+ *
+ * @module
+ */
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { InStatement, Row } from "@libsql/client";
+import type {
+  CacheBackend,
+  CacheEntry,
+  NewCacheEntry,
+  RecordedResult,
+} from "../run/cache.ts";
+import type { CacheComponents } from "../run/cache_key.ts";
+import { sha256Hex, taskFiles } from "../run/artifacts.ts";
+import type { TaskResult } from "../run/result.ts";
+import { displayLocation, type StoreLocation } from "./location.ts";
+import { firstLine } from "./records.ts";
+import { isBusyError } from "./retry.ts";
+import { openStore, type Store } from "./store.ts";
+
+/** Options of {@linkcode createCacheStore}. */
+export interface CacheStoreOptions {
+  /** Told once when the cache cannot be used (the run goes on without it). */
+  onWarning?: (message: string) => void;
+  /** Runs `<path> --version` (lib/cli/doctor_checks.ts `probeVersion`); absent: versions unknown. */
+  probeVersion?: (path: string) => Promise<string | null>;
+  /** Read commands: never create the file, write nothing (versions are probed, not saved). */
+  readOnly?: boolean;
+  /** Milliseconds between flushes. @default {200} */
+  flushIntervalMs?: number;
+  /** Entries kept per plan and task (newest first). @default {10} */
+  keepPerTask?: number;
+}
+
+/** Logs above this size are kept cut to their last {@linkcode LOG_TAIL_BYTES}. */
+export const MAX_LOG_BYTES = 8 * 1024 * 1024;
+/** What is kept of a log above {@linkcode MAX_LOG_BYTES}. */
+export const LOG_TAIL_BYTES = 1024 * 1024;
+
+const ENTRY_COLUMNS =
+  "key, plan_name, task_id, kind, outcome, components, run_id, created_at, expires_at";
+
+function bytesOf(value: unknown): Uint8Array | null {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return null;
+}
+
+function entryOf(row: Row, withBody: boolean): CacheEntry {
+  const entry: CacheEntry = {
+    key: String(row["key"]),
+    plan_name: String(row["plan_name"]),
+    task_id: String(row["task_id"]),
+    kind: row["kind"] === "negative" ? "negative" : "success",
+    outcome: String(row["outcome"]),
+    components: JSON.parse(String(row["components"])) as CacheComponents,
+    run_id: String(row["run_id"]),
+    created_at: String(row["created_at"]),
+    expires_at: row["expires_at"] === null ? null : String(row["expires_at"]),
+  };
+  if (withBody) {
+    entry.result = JSON.parse(String(row["result"])) as TaskResult;
+    const log = bytesOf(row["log"]);
+    entry.log = log ? new Uint8Array(gunzipSync(log)) : null;
+  }
+  return entry;
+}
+
+/** A log as kept: whole, or its tail with a first line saying what was dropped. */
+function keptLog(bytes: Uint8Array): Uint8Array {
+  if (bytes.length <= MAX_LOG_BYTES) return bytes;
+  const dropped = bytes.length - LOG_TAIL_BYTES;
+  const head = new TextEncoder().encode(
+    `[maestro] log cut by the cache: its first ${dropped} bytes were not kept\n`,
+  );
+  const out = new Uint8Array(head.length + LOG_TAIL_BYTES);
+  out.set(head);
+  out.set(bytes.subarray(dropped), head.length);
+  return out;
+}
+
+/** The cache in a run store (see the module doc). */
+export class CacheStore implements CacheBackend {
+  readonly #location: StoreLocation;
+  readonly #options: CacheStoreOptions;
+  #store: Promise<Store | undefined> | undefined;
+  #broken = false;
+  #queue: NewCacheEntry[] = [];
+  #hits: string[] = [];
+  #versions: InStatement[] = [];
+  #plans = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  /**
+   * @param location the run store
+   * @param options warnings, version probe, read-only, timings
+   */
+  constructor(location: StoreLocation, options: CacheStoreOptions = {}) {
+    this.#location = location;
+    this.#options = options;
+  }
+
+  #open(): Promise<Store | undefined> {
+    this.#store ??= (async () => {
+      const readOnly = this.#options.readOnly === true;
+      // a read command on a plan that never ran: an empty cache, not an error
+      if (readOnly && this.#location.kind === "file" && !existsSync(this.#location.path)) {
+        return undefined;
+      }
+      try {
+        return await openStore(this.#location, {
+          // short native waits during a run: they block the event loop (see retry.ts)
+          busyTimeoutMs: readOnly ? 1_000 : 20,
+          create: !readOnly,
+        });
+      } catch (error) {
+        this.#giveUp(error);
+        return undefined;
+      }
+    })();
+    return this.#store;
+  }
+
+  #giveUp(error: unknown): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    this.#queue = [];
+    this.#hits = [];
+    const where = displayLocation(this.#location);
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = firstLine(message.replace(`cannot open the run store ${where}: `, ""));
+    this.#options.onWarning?.(
+      `cache disabled: run store ${where}: ${reason} (tasks run without the cache)`,
+    );
+  }
+
+  async #read(sql: string, args: (string | number | null)[]): Promise<Row[]> {
+    if (this.#broken) return [];
+    const store = await this.#open();
+    if (!store) return [];
+    try {
+      return await store.read(sql, args);
+    } catch (error) {
+      this.#giveUp(error);
+      return [];
+    }
+  }
+
+  /** The entry under `key`, with its result and (unless `withLog` is false) its log. */
+  async lookup(
+    key: string,
+    options: { withLog?: boolean } = {},
+  ): Promise<CacheEntry | undefined> {
+    const log = options.withLog === false ? "NULL AS log" : "log";
+    const rows = await this.#read(
+      `SELECT ${ENTRY_COLUMNS}, result, ${log} FROM cache_entries WHERE key = ?`,
+      [key],
+    );
+    if (rows.length === 0) return undefined;
+    try {
+      return entryOf(rows[0]!, true);
+    } catch {
+      // an entry that does not parse is as good as none: the task runs and replaces it
+      return undefined;
+    }
+  }
+
+  /** The newest entry of a task (components only). */
+  async latest(planName: string, taskId: string): Promise<CacheEntry | undefined> {
+    const rows = await this.#read(
+      `SELECT ${ENTRY_COLUMNS} FROM cache_entries WHERE plan_name = ? AND task_id = ?
+        ORDER BY created_at DESC LIMIT 1`,
+      [planName, taskId],
+    );
+    try {
+      return rows[0] ? entryOf(rows[0], false) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The task's last finished result in the run history, read from its run directory. */
+  async lastResult(planName: string, taskId: string): Promise<RecordedResult | undefined> {
+    const rows = await this.#read(
+      `SELECT t.run_id AS run_id, r.run_dir AS run_dir FROM task_results t
+        JOIN runs r ON r.run_id = t.run_id
+        WHERE t.plan_name = ? AND t.task_id = ? AND t.status IN ('success', 'soft_failed')
+        ORDER BY t.run_id DESC LIMIT 1`,
+      [planName, taskId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    try {
+      const path = taskFiles(String(row["run_dir"]), taskId).result;
+      const result = JSON.parse(await readFile(path, "utf8")) as TaskResult;
+      return { result, run_id: String(row["run_id"]) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Queues an entry. */
+  put(entry: NewCacheEntry): void {
+    if (this.#broken || this.#closed || this.#options.readOnly) return;
+    this.#queue.push(entry);
+    this.#plans.add(entry.plan_name);
+    this.#schedule();
+  }
+
+  /** Counts a hit (written with the next flush). */
+  hit(key: string): void {
+    if (this.#broken || this.#closed || this.#options.readOnly) return;
+    this.#hits.push(key);
+    this.#schedule();
+  }
+
+  /** `--version` of the CLI at `path`, from the store when that binary was probed before. */
+  async engineVersion(path: string): Promise<string | null> {
+    let real = path;
+    let size = -1;
+    let mtime = -1;
+    try {
+      real = realpathSync(path);
+      const info = statSync(real);
+      size = info.size;
+      mtime = info.mtimeMs;
+    } catch { /* probed below, not remembered */ }
+    if (size >= 0) {
+      const rows = await this.#read(
+        "SELECT version FROM engine_versions WHERE path = ? AND size = ? AND mtime_ms = ?",
+        [real, size, mtime],
+      );
+      if (rows[0]) return rows[0]["version"] === null ? null : String(rows[0]["version"]);
+    }
+    const version = await (this.#options.probeVersion?.(path) ?? Promise.resolve(null))
+      .catch(() => null);
+    if (size >= 0 && !this.#options.readOnly && !this.#broken && !this.#closed) {
+      this.#versions.push({
+        sql: `INSERT INTO engine_versions (path, size, mtime_ms, version, probed_at)
+          VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size,
+          mtime_ms = excluded.mtime_ms, version = excluded.version, probed_at = excluded.probed_at`,
+        args: [real, size, mtime, version, new Date().toISOString()],
+      });
+      this.#schedule();
+    }
+    return version;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#chain = this.#chain.then(() => this.#flush(false));
+    }, this.#options.flushIntervalMs ?? 200);
+  }
+
+  async #entryStatement(entry: NewCacheEntry): Promise<InStatement> {
+    let log: Uint8Array | null = null;
+    if (entry.log_path) {
+      try {
+        log = keptLog(await readFile(entry.log_path));
+      } catch { /* no log to keep: a hit then writes none */ }
+    }
+    return {
+      sql: `INSERT INTO cache_entries (key, plan_name, task_id, kind, status, outcome,
+          components, result, log, log_sha256, log_size, run_id, created_at, expires_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET plan_name = excluded.plan_name,
+          task_id = excluded.task_id, kind = excluded.kind, status = excluded.status,
+          outcome = excluded.outcome, components = excluded.components,
+          result = excluded.result, log = excluded.log, log_sha256 = excluded.log_sha256,
+          log_size = excluded.log_size, run_id = excluded.run_id,
+          created_at = excluded.created_at, expires_at = excluded.expires_at`,
+      args: [
+        entry.key,
+        entry.plan_name,
+        entry.task_id,
+        entry.kind,
+        (JSON.parse(entry.result_json) as TaskResult).status,
+        entry.outcome,
+        JSON.stringify(entry.components),
+        entry.result_json,
+        log ? gzipSync(log) : null,
+        log ? sha256Hex(log) : null,
+        log ? log.length : null,
+        entry.run_id,
+        entry.created_at,
+        entry.expires_at,
+      ],
+    };
+  }
+
+  async #flush(final: boolean): Promise<void> {
+    const entries = this.#queue;
+    const hits = this.#hits;
+    const versions = this.#versions;
+    this.#queue = [];
+    this.#hits = [];
+    this.#versions = [];
+    const now = new Date().toISOString();
+    const sql: InStatement[] = [...versions];
+    for (const entry of entries) sql.push(await this.#entryStatement(entry));
+    for (const key of hits) {
+      sql.push({
+        sql: "UPDATE cache_entries SET hits = hits + 1, last_hit_at = ? WHERE key = ?",
+        args: [now, key],
+      });
+    }
+    if (final) {
+      const keep = this.#options.keepPerTask ?? 10;
+      for (const plan of this.#plans) {
+        // older entries of each task beyond `keep`, and remembered failures that expired
+        sql.push({
+          sql: `DELETE FROM cache_entries WHERE key IN (
+              SELECT key FROM (SELECT key, ROW_NUMBER() OVER (
+                PARTITION BY task_id ORDER BY created_at DESC) AS n
+                FROM cache_entries WHERE plan_name = ?1) WHERE n > ?2)
+            OR (plan_name = ?1 AND expires_at IS NOT NULL AND expires_at < ?3)`,
+          args: [plan, keep, now],
+        });
+      }
+    }
+    if (sql.length === 0 || this.#broken) return;
+    const store = await this.#open();
+    if (!store) return;
+    try {
+      await store.write(sql, { deadlineMs: final ? 30_000 : 2_000 });
+    } catch (error) {
+      if (!final && isBusyError(error)) {
+        // still busy: keep the work for the next flush
+        this.#queue.unshift(...entries);
+        this.#hits.unshift(...hits);
+        this.#versions.unshift(...versions);
+        this.#schedule();
+        return;
+      }
+      this.#giveUp(error);
+    }
+  }
+
+  /** Writes what is queued, prunes old entries, closes the store. Never rejects. */
+  async close(): Promise<void> {
+    if (this.#closed) return await this.#chain;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const pending = this.#queue.length + this.#hits.length + this.#versions.length > 0 ||
+      this.#plans.size > 0;
+    if (pending && !this.#options.readOnly) {
+      this.#chain = this.#chain.then(() => this.#flush(true));
+    }
+    this.#closed = true;
+    await this.#chain;
+    const store = await this.#store?.catch(() => undefined);
+    store?.close();
+  }
+}
+
+/**
+ * The cache backend of a run store: pass it as `runPlan(plan, { cache })`. Nothing is opened
+ * until the first lookup.
+ *
+ * @param location the store (lib/store/resolve.ts: `storeForRun`)
+ * @param options warnings, version probe, read-only
+ */
+export function createCacheStore(
+  location: StoreLocation,
+  options: CacheStoreOptions = {},
+): CacheStore {
+  return new CacheStore(location, options);
+}

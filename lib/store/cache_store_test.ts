@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { NewCacheEntry } from "../run/cache.ts";
+import { makeResult } from "../run/result.ts";
+import { createCacheStore, LOG_TAIL_BYTES, MAX_LOG_BYTES } from "./cache_store.ts";
+import type { StoreLocation } from "./location.ts";
+import { openStore } from "./store.ts";
+import { withTempDir } from "./_test_support.ts";
+
+function entry(dir: string, n: number, extra: Partial<NewCacheEntry> = {}): NewCacheEntry {
+  const log = join(dir, `t${n}.log`);
+  writeFileSync(log, `task=t\nline ${n}\n`);
+  const result = makeResult({
+    task_id: "t",
+    status: "success",
+    message: "ok",
+    stdout_tail: `${n}`,
+  });
+  return {
+    key: String(n).padStart(64, "0"),
+    plan_name: "p",
+    task_id: "t",
+    kind: "success",
+    outcome: "f".repeat(64),
+    components: { v: 1, task: { id: '"t"' }, env: {}, upstream: {}, inputs: null },
+    run_id: `run${n}`,
+    created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    expires_at: null,
+    result_json: JSON.stringify(result),
+    log_path: log,
+    ...extra,
+  };
+}
+
+function fileStore(dir: string): StoreLocation {
+  return { kind: "file", path: join(dir, ".maestro", "maestro.db") };
+}
+
+Deno.test("CacheStore keeps an entry's result, components and log (gzip) in a libSQL file", async () => {
+  await withTempDir(async (dir) => {
+    const cache = createCacheStore(fileStore(dir), { flushIntervalMs: 1 });
+    assert.equal(await cache.lookup("0".repeat(64)), undefined);
+    cache.put(entry(dir, 1));
+    await cache.close();
+    const again = createCacheStore(fileStore(dir));
+    const found = await again.lookup(entry(dir, 1).key);
+    assert.ok(found);
+    assert.equal(found.result?.stdout_tail, "1");
+    assert.equal(new TextDecoder().decode(found.log!), "task=t\nline 1\n");
+    assert.deepEqual(found.components.task, { id: '"t"' });
+    const light = await again.lookup(entry(dir, 1).key, { withLog: false });
+    assert.equal(light?.log, null);
+    assert.equal((await again.latest("p", "t"))?.run_id, "run1");
+    again.hit(entry(dir, 1).key);
+    await again.close();
+    const store = await openStore(fileStore(dir));
+    const rows = await store.read("SELECT hits, log_size FROM cache_entries");
+    store.close();
+    assert.deepEqual(rows.map((r) => [r["hits"], r["log_size"]]), [[1, 14]]);
+  });
+});
+
+Deno.test("CacheStore keeps the newest entries of a task and drops expired failures", async () => {
+  await withTempDir(async (dir) => {
+    const cache = createCacheStore(fileStore(dir), { keepPerTask: 3 });
+    for (let n = 1; n <= 5; n++) cache.put(entry(dir, n));
+    cache.put(entry(dir, 6, {
+      task_id: "u",
+      kind: "negative",
+      expires_at: "2000-01-01T00:00:00.000Z",
+    }));
+    await cache.close();
+    const store = await openStore(fileStore(dir));
+    const rows = await store.read("SELECT run_id FROM cache_entries ORDER BY run_id");
+    store.close();
+    assert.deepEqual(rows.map((r) => r["run_id"]), ["run3", "run4", "run5"]);
+  });
+});
+
+Deno.test("CacheStore keeps the tail of a very large log", async () => {
+  await withTempDir(async (dir) => {
+    const cache = createCacheStore(fileStore(dir));
+    const big = entry(dir, 1);
+    writeFileSync(big.log_path!, "x".repeat(MAX_LOG_BYTES) + "THE END\n");
+    cache.put(big);
+    await cache.close();
+    const log = new TextDecoder().decode(
+      (await createCacheStore(fileStore(dir)).lookup(big.key))!.log!,
+    );
+    assert.match(log, /^\[maestro\] log cut by the cache: its first \d+ bytes were not kept\n/);
+    assert.ok(log.endsWith("THE END\n"));
+    assert.ok(log.length < LOG_TAIL_BYTES + 200);
+  });
+});
+
+Deno.test("CacheStore.engineVersion() probes a binary once and remembers it in the store", async () => {
+  await withTempDir(async (dir) => {
+    const binary = join(dir, "fake-cli");
+    writeFileSync(binary, "#!/bin/sh\necho 1.2.3\n", { mode: 0o755 });
+    let probes = 0;
+    const probeVersion = () => {
+      probes++;
+      return Promise.resolve("1.2.3");
+    };
+    const first = createCacheStore(fileStore(dir), { probeVersion });
+    assert.equal(await first.engineVersion(binary), "1.2.3");
+    await first.close();
+    const second = createCacheStore(fileStore(dir), { probeVersion });
+    assert.equal(await second.engineVersion(binary), "1.2.3");
+    await second.close();
+    assert.equal(probes, 1);
+    // a new binary (another size) is probed again
+    writeFileSync(binary, "#!/bin/sh\necho 1.2.4 upgraded\n", { mode: 0o755 });
+    const third = createCacheStore(fileStore(dir), { probeVersion });
+    await third.engineVersion(binary);
+    await third.close();
+    assert.equal(probes, 2);
+  });
+});
+
+Deno.test("CacheStore read-only on a plan that never ran: an empty cache, no file created", async () => {
+  await withTempDir(async (dir) => {
+    const warnings: string[] = [];
+    const cache = createCacheStore(fileStore(dir), {
+      readOnly: true,
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.equal(await cache.lookup("0".repeat(64)), undefined);
+    assert.equal(await cache.latest("p", "t"), undefined);
+    cache.put(entry(dir, 1));
+    await cache.close();
+    assert.equal(existsSync(join(dir, ".maestro")), false);
+    assert.deepEqual(warnings, []);
+  });
+});
+
+Deno.test("CacheStore that cannot open its store warns once and behaves as an empty cache", async () => {
+  await withTempDir(async (dir) => {
+    writeFileSync(join(dir, "not-a-db"), "this is not SQLite ".repeat(100));
+    const warnings: string[] = [];
+    const cache = createCacheStore({ kind: "file", path: join(dir, "not-a-db") }, {
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.equal(await cache.lookup("0".repeat(64)), undefined);
+    assert.equal(await cache.lookup("1".repeat(64)), undefined);
+    cache.put(entry(dir, 1));
+    await cache.close();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^cache disabled: run store .*not-a-db: /);
+  });
+});
