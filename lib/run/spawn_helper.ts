@@ -124,8 +124,10 @@ export async function ensureSpawnHelper(
   const path = spawnHelperPath(userCacheDir(env));
   if (isExecutable(path)) return { path };
   const dir = join(path, "..");
-  const source = `${path}.${Deno.pid}.c`;
-  const output = `${path}.${Deno.pid}.tmp`;
+  // unique per caller: workers of one process (deno test --parallel) share the pid
+  const unique = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const source = `${path}.${unique}.c`;
+  const output = `${path}.${unique}.tmp`;
   try {
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(source, SPAWN_HELPER_SOURCE);

@@ -31,7 +31,8 @@ export async function installCli(pkg: string, version: string, bin: string): Pro
   const dir = cliCacheDir(pkg, version);
   const binPath = `${dir}/node_modules/.bin/${bin}`;
   if (exists(binPath)) return { bin: binPath };
-  const tmp = `${dir}.tmp-${Deno.pid}`;
+  // unique per caller: test files running in parallel share the pid
+  const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(tmp, { recursive: true });
   let out: Deno.CommandOutput;
   try {
@@ -49,6 +50,7 @@ export async function installCli(pkg: string, version: string, bin: string): Pro
     const err = new TextDecoder().decode(out.stderr).slice(-500);
     return { skip: `npm install ${pkg}@${version} failed: ${err}` };
   }
-  await Deno.rename(tmp, dir).catch(() => {});
+  // another test file may have finished the same install first: keep its copy
+  await Deno.rename(tmp, dir).catch(() => Deno.remove(tmp, { recursive: true }).catch(() => {}));
   return exists(binPath) ? { bin: binPath } : { skip: `install of ${pkg} left no ${bin}` };
 }
