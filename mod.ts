@@ -86,7 +86,17 @@ export {
   RunIndexer,
   type RunIndexerOptions,
 } from "./lib/store/indexer.ts";
+export type { CacheBackend, CacheEntry, NewCacheEntry, RecordedResult } from "./lib/run/cache.ts";
+export type { CacheComponents, EngineComponent, UpstreamValue } from "./lib/run/cache_key.ts";
+export { CacheStore, type CacheStoreOptions, createCacheStore } from "./lib/store/cache_store.ts";
 export type { StoreLocation } from "./lib/store/location.ts";
 export { storeForRun, type StoreSelection } from "./lib/store/resolve.ts";
-export type { StructuredContext } from "./lib/run/result.ts";
+export type {
+  CacheSource,
+  GateRecord,
+  SideCallUsage,
+  StructuredContext,
+} from "./lib/run/result.ts";
+export type { BudgetPeriod } from "./lib/cost/period.ts";
+export type { ContextRecord } from "./lib/context/runtime.ts";
 export type { GraphStats } from "./lib/dag/graph.ts";

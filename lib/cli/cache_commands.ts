@@ -19,6 +19,7 @@ import { flattenGroups } from "../run/groups.ts";
 import { createCacheStore } from "../store/cache_store.ts";
 import { displayLocation } from "../store/location.ts";
 import { storeForRun } from "../store/resolve.ts";
+import { createMasker, secretValues } from "../security/mask.ts";
 import { issueLines, paint, printJson } from "./output.ts";
 import { parseSetValues } from "./plan_commands.ts";
 
@@ -52,11 +53,19 @@ async function predict(plan: LoadedPlan, options: CacheViewOptions): Promise<Pre
     onWarning: (message) => console.error(`maestro: warning: ${message}`),
   });
   try {
-    const engines = await withCustomEngines(flattenGroups(plan.ir.tasks).tasks, builtinEngines);
+    const flat = flattenGroups(plan.ir.tasks).tasks;
+    const engines = await withCustomEngines(flat, builtinEngines);
+    const parentEnv = Deno.env.toObject();
+    // the masker of a run (without --mask-secrets): stored values were masked with it
+    const mask = createMasker(secretValues({
+      secrets: plan.ir.secrets,
+      envLayers: [...flat.map((t) => t.env), parentEnv],
+    }));
     const tasks = await explainCache(plan.ir, {
       backend,
       engines,
-      parentEnv: Deno.env.toObject(),
+      parentEnv,
+      mask,
       baseDir: dirname(plan.source),
       set: typeof set === "string" ? {} : set,
     });
@@ -84,7 +93,9 @@ function detailLines(t: TaskCacheExplanation): string[] {
   if (t.cached) {
     const what = t.state === "hit" ? "restores" : "last cached result";
     lines.push(
-      `  ${what}: ${t.cached.key.slice(0, 12)} from run ${t.cached.run_id} (${t.cached.created_at}` +
+      `  ${what}: ${
+        t.cached.key.slice(0, 12)
+      } from run ${t.cached.run_id} (${t.cached.created_at}` +
         (t.cached.kind === "negative" ? ", remembered failure)" : ")"),
     );
   }
@@ -196,7 +207,12 @@ export async function statusCommand(path: string, options: CacheViewOptions): Pr
     printJson({
       plan: outcome.plan.ir.name,
       store,
-      counts: { tasks: tasks.length, stale: stale.length, uncached: uncached.length, fresh: fresh.length },
+      counts: {
+        tasks: tasks.length,
+        stale: stale.length,
+        uncached: uncached.length,
+        fresh: fresh.length,
+      },
       stale: stale.map((t) => ({
         id: t.id,
         reason: t.reason,

@@ -560,16 +560,25 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "explain",
-    description: "why each task would hit or miss the cache; --context: what a task's context selects",
+    description:
+      "why each task would hit or miss the cache; --context: what a task's context selects",
     args: [PLAN_ARG],
     options: [
       { name: "context", type: "boolean", description: "what the task's context selects and why" },
       { name: "task", type: "string", value: "id", description: "the task to explain" },
-      { name: "run", type: "string", value: "dir", description: "a run directory (default: latest)" },
+      {
+        name: "run",
+        type: "string",
+        value: "dir",
+        description: "a run directory (default: latest)",
+      },
       { name: "text", type: "boolean", description: "also print the delivered context" },
       JSON_OUTPUT,
       SET,
-      { ...DB, description: "run store holding the cache [default: .maestro/maestro.db beside the plan]" },
+      {
+        ...DB,
+        description: "run store holding the cache [default: .maestro/maestro.db beside the plan]",
+      },
     ],
     async action([plan], o) {
       const { explainCommand } = await import("./explain_command.ts");
@@ -591,7 +600,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { ...JSON_OUTPUT, description: "print one JSON document {plan, stale, uncached, fresh}" },
       SET,
-      { ...DB, description: "run store holding the cache [default: .maestro/maestro.db beside the plan]" },
+      {
+        ...DB,
+        description: "run store holding the cache [default: .maestro/maestro.db beside the plan]",
+      },
     ],
     async action([plan], o) {
       const { statusCommand } = await import("./cache_commands.ts");

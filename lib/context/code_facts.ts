@@ -58,6 +58,11 @@ const SYMBOLS: ReadonlyArray<[RegExp, string]> = [
     /^\s*(?:public|private|protected|internal)\s+(?:static\s+)?(?:final\s+)?[\w<>[\],\s]+?\s+([a-zA-Z_]\w*)\s*\(/,
     "method",
   ],
+  // a TypeScript/JavaScript method: `name(args): type {` on its own line
+  [
+    /^\s*(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*#?([a-zA-Z_$][\w$]*)\s*\([^)]*\)\s*(?::\s*[^={;]+)?\{\s*$/,
+    "method",
+  ],
 ];
 const IMPORTS: readonly RegExp[] = [
   /\bimport\s+(?:[^"';]+?\s+from\s+)?["']([^"']+)["']/,
@@ -169,7 +174,7 @@ export function codeFacts(text: string): CodeFact[] {
     const code = line.replace(/^[+-](?![+-])/, "");
     for (const [re, kind] of SYMBOLS) {
       const m = re.exec(code);
-      if (m && !/^(if|for|while|switch|return|new|function)$/.test(m[1]!)) {
+      if (m && !/^(if|for|while|switch|return|new|function|catch|else|do|try)$/.test(m[1]!)) {
         add({
           kind: "symbol",
           name: m[1]!,

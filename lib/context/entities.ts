@@ -121,6 +121,8 @@ export function extractGraph(text: string): { entities: Entity[]; relations: Rel
   const entities = new Map<string, Entity>();
   const relations = new Map<string, Relation>();
   for (const line of text.split("\n")) {
+    // diff headers name one file twice (a/x, b/x): no entities from them
+    if (/^(?:diff --git |index [0-9a-f]|--- a\/|\+\+\+ b\/)/.test(line)) continue;
     const found = entitiesOfLine(line);
     const onLine = new Set<string>();
     for (const f of found) {

@@ -20,7 +20,7 @@ import { cheapestModel, SideCallCache } from "../run/side_call.ts";
 import { hasContextPlaceholder } from "./deliver.ts";
 import type { LlmCaller } from "./llm_modes.ts";
 import { SIDE_CALL_CACHE_DIR } from "./run_context.ts";
-import { contextTarget, prepareContext } from "./runtime.ts";
+import { contextTarget, prepareContext, promptTemplate } from "./runtime.ts";
 import type { ContextReport } from "./types.ts";
 import { taintedTasks } from "./upstream.ts";
 import { join } from "node:path";
@@ -175,7 +175,7 @@ export async function explainContext(
   const built = prepared.built!;
   let delivery: ContextExplanation["delivery"] = "env";
   if (task.kind === "engine") {
-    const template = written.prompt?.kind === "inline" ? written.prompt.text : "";
+    const template = promptTemplate(written);
     const inject = (written.context_inject as string | undefined) ?? "prepend";
     delivery = hasContextPlaceholder(template, written.context_from)
       ? "placeholder"

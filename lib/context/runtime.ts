@@ -41,17 +41,23 @@ export const MAX_ENV_CONTEXT = 100_000;
 
 /** The context record a result keeps (`maestro explain --context` shows the full report). */
 export interface ContextRecord {
-  mode: ContextMode;
+  /** The context mode (`raw`, `selective`, ... `council`). */
+  mode: string;
+  /** The upstreams read (finished `context_from` tasks). */
   upstreams: string[];
+  /** Token budget of the delivered context (null: none). */
   budget_tokens: number | null;
-  compaction: CompactionMode;
+  /** How over-budget text was fitted: `none`, `standard` or `progressive`. */
+  compaction: string;
   /** How it reached the task: placeholder, prepend, append, env (shell tasks) or none. */
   delivery: "placeholder" | "prepend" | "append" | "env" | "none";
   /** The task's own output is untrusted (never cached). */
   tainted: boolean;
-  /** LLM calls made (cache hits included) and how many were cache hits. */
+  /** LLM calls made for the context (cache hits included). */
   llm_calls: number;
+  /** How many of them were answered from the side-call cache. */
   llm_cached: number;
+  /** Fallbacks and failures worth knowing. */
   notes: string[];
 }
 
@@ -106,12 +112,18 @@ export interface PreparedContext {
   apply(result: TaskResult): void;
 }
 
+/** An engine task's prompt as written (files read), or "" when it cannot be read. */
+export function promptTemplate(task: TaskIR): string {
+  if (!task.prompt) return "";
+  const resolved = resolvePrompt(task, (text) => text, "");
+  return "prompt" in resolved ? resolved.prompt : "";
+}
+
 /** The text a task's relevance is scored against: its prompt (unrendered) and description. */
 export function queryOf(task: TaskIR): string {
   const parts = [task.description];
   if (task.prompt) {
-    const resolved = resolvePrompt(task, (text) => text, "");
-    if ("prompt" in resolved) parts.push(resolved.prompt);
+    parts.push(promptTemplate(task));
   } else if (task.command !== undefined) {
     parts.push(typeof task.command === "string" ? task.command : task.command.join(" "));
   }
@@ -325,8 +337,6 @@ export async function prepareContext(options: PrepareOptions): Promise<PreparedC
           notes: built.report.notes,
         };
         result.context = record;
-      } else if (options.tainted) {
-        result.context = null;
       }
       if (options.tainted) result.tainted = true;
       for (const { call, purpose } of sideCalls) addSideCallToResult(result, call, purpose);

@@ -31,8 +31,9 @@ import type { InputHasher } from "./cache_inputs.ts";
 export interface CacheEntry {
   /** The key (SHA-256 hex). */
   key: string;
-  /** Plan and task that wrote it. */
+  /** The plan that wrote it. */
   plan_name: string;
+  /** The task that wrote it. */
   task_id: string;
   /** `success`, or `negative` (a failure remembered until `expires_at`). */
   kind: "success" | "negative";
@@ -42,8 +43,12 @@ export interface CacheEntry {
   components: CacheComponents;
   /** The result as its run wrote it (absent when only the components were read). */
   result?: TaskResult;
-  /** The log's bytes (absent when not read, or not kept). */
+  /** The log's bytes, when the store keeps them in the entry (a libSQL server). */
   log?: Uint8Array | null;
+  /** The log as a file of the store's content-addressed folder (a local store). */
+  log_file?: string;
+  /** Its size in bytes. */
+  log_size?: number;
   /** The run that produced it. */
   run_id: string;
   /** ISO-8601 time it was stored. */
@@ -82,6 +87,11 @@ export interface CacheBackend {
   latest(planName: string, taskId: string): Promise<CacheEntry | undefined>;
   /** The task's last result in the run history (explain assumes uncached tasks repeat it). */
   lastResult(planName: string, taskId: string): Promise<RecordedResult | undefined>;
+  /**
+   * Optional: reads ahead what a run of this plan will most likely look up (each task's newest
+   * entry), so hits need no query of their own. Called once, before the first lookup.
+   */
+  warm?(planName: string): Promise<void>;
   /** Queues an entry; written in batches. */
   put(entry: NewCacheEntry): void;
   /** Records that an entry was used. */

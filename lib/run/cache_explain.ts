@@ -29,6 +29,7 @@ import {
   type ComponentChange,
   describeChange,
   diffComponents,
+  maskComponents,
   outcomeHash,
   sha256,
   storedComponents,
@@ -77,6 +78,8 @@ export interface ExplainCacheOptions {
   set?: Readonly<Record<string, string>>;
   /** Now, for negative entries' expiry. @default {Date.now()} */
   now?: number;
+  /** The plan's secret masker (runs mask stored definition values with it). */
+  mask?: (text: string) => string;
 }
 
 interface Predicted {
@@ -202,9 +205,7 @@ export async function explainCache(
     const off = cacheOffReason(task);
     if (off !== null) {
       // runs every time: dependents get what it gave last time, if nothing above it re-runs
-      const last = reruns.length === 0
-        ? await backend.lastResult(ir.name, task.id)
-        : undefined;
+      const last = reruns.length === 0 ? await backend.lastResult(ir.name, task.id) : undefined;
       const assumption = last
         ? `${task.id} is not cached: assumed to give the same result as in run ${last.run_id}`
         : undefined;
@@ -229,7 +230,9 @@ export async function explainCache(
       });
       return { value: null, reruns: [task.id], assumptions };
     }
-    const stored = storedComponents(components);
+    const stored = options.mask
+      ? maskComponents(storedComponents(components), options.mask)
+      : storedComponents(components);
     const key = cacheKey(components);
     if (reruns.length === 0) {
       const entry = await backend.lookup(key, { withLog: false });

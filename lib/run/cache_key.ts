@@ -176,6 +176,21 @@ export function storedComponents(components: CacheComponents): CacheComponents {
 }
 
 /**
+ * Masks secrets in the readable definition values of stored components (in place), so the
+ * store never holds a secret the plan spells out; explain masks the same way before comparing.
+ *
+ * @param stored components from {@linkcode storedComponents}
+ * @param mask the run's masker
+ */
+export function maskComponents(
+  stored: CacheComponents,
+  mask: (text: string) => string,
+): CacheComponents {
+  for (const [name, value] of Object.entries(stored.task)) stored.task[name] = mask(value);
+  return stored;
+}
+
+/**
  * What a result passes downstream, hashed: status, exit code, output tail and structured
  * context. Timings, paths and messages are left out, so a cache hit (restored with a new
  * time, log path and message) has the same outcome as the run it restores.

@@ -24,12 +24,14 @@ import {
 import {
   type CacheComponents,
   cacheKey,
+  maskComponents,
   outcomeHash,
   sha256,
   storedComponents,
   type UpstreamValue,
 } from "./cache_key.ts";
 import { InputHasher } from "./cache_inputs.ts";
+import { linkOrCopy } from "./cache_files.ts";
 import type { EngineRegistry } from "./engine_executor.ts";
 import type { FlatPlan } from "./groups.ts";
 import { type CacheSource, isoMicros, nowMicros, type TaskResult } from "./result.ts";
@@ -53,6 +55,8 @@ export interface RunCacheOptions {
   baseDir: string;
   /** False with `--no-cache`: nothing is looked up (fresh results are still stored). */
   read: boolean;
+  /** Masks secrets in the readable values of the stored components (the run's masker). */
+  mask?: (text: string) => string;
 }
 
 /** Restores a stored result as this run's result of `task`. */
@@ -113,6 +117,8 @@ export class RunCache {
   #pending = new Map<string, { key: string; components: CacheComponents }>();
   /** What each final task passes to its dependents' keys. */
   #values = new Map<string, UpstreamValue>();
+  /** The backend's read-ahead, started by the first lookup. */
+  #warm: Promise<void> | undefined;
   /** Counts for the run's end. */
   readonly stats = { hits: 0, misses: 0, stored: 0 };
 
@@ -127,6 +133,12 @@ export class RunCache {
       engineVersion: (path) => options.backend.engineVersion(path),
       baseDir: options.baseDir,
     });
+  }
+
+  /** Components as stored: hashes shortened, secrets masked in readable field values. */
+  #stored(components: CacheComponents): CacheComponents {
+    const stored = storedComponents(components);
+    return this.#options.mask ? maskComponents(stored, this.#options.mask) : stored;
   }
 
   /**
@@ -151,6 +163,8 @@ export class RunCache {
     const key = cacheKey(components);
     this.#pending.set(task.id, { key, components });
     if (!this.#options.read) return undefined;
+    this.#warm ??= this.#options.backend.warm?.(this.#options.planName) ?? Promise.resolve();
+    await this.#warm;
     const entry = await this.#options.backend.lookup(key);
     const usable = entry?.result !== undefined &&
       (entry.kind === "success" ||
@@ -159,13 +173,27 @@ export class RunCache {
       this.stats.misses++;
       return undefined;
     }
-    this.stats.hits++;
     let logPath: string | null = null;
-    if (entry.log) {
-      await Deno.writeFile(input.logPath, entry.log);
+    if (entry.log_file) {
+      // a hard link of the stored file (no byte copied); its hash is read when the event needs it
+      try {
+        linkOrCopy(entry.log_file, input.logPath);
+        // a stored log edited in place (through another run's link) is not restored
+        if (Deno.statSync(input.logPath).size !== entry.log_size) throw new Error("changed");
+      } catch {
+        try {
+          Deno.removeSync(input.logPath);
+        } catch { /* not created */ }
+        this.stats.misses++;
+        return undefined;
+      }
+      logPath = input.logPath;
+    } else if (entry.log) {
+      Deno.writeFileSync(input.logPath, entry.log);
       rememberFileHash(input.logPath, sha256(entry.log), entry.log.length);
       logPath = input.logPath;
     }
+    this.stats.hits++;
     return restoreResult(entry, task, logPath, startMicros);
   }
 
@@ -220,7 +248,7 @@ export class RunCache {
       task_id: task.id,
       kind: negative ? "negative" : "success",
       outcome: out,
-      components: storedComponents(pending.components),
+      components: this.#stored(pending.components),
       run_id: this.#options.runId,
       created_at: now.toISOString(),
       expires_at: negative ? new Date(now.getTime() + ttl * 1000).toISOString() : null,

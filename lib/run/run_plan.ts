@@ -280,6 +280,7 @@ export async function runPlan(
     parentEnv,
     baseDir: dirname(ir !== plan ? (plan as LoadedPlan).source : ir.tasks[0]?.origin.file ?? "."),
     read: options.noCache !== true,
+    ...(mask === NO_MASK ? {} : { mask }),
   });
   const groupStarted = new Map<string, { micros: number; at: number }>();
   const openGroup = (task: TaskIR, wave: number) => {

@@ -1,10 +1,12 @@
 /**
  * The task result cache in the run store (the {@linkcode CacheBackend} of lib/run/cache.ts).
  *
- * - `cache_entries`: one row per key, holding the result JSON, the log (gzip, in the row: the
- *   cache works the same on a local file and on a libSQL server shared by a team, and a hit
- *   needs no file besides the database), the key's components (for `maestro explain`) and the
- *   outcome hash dependents' keys include.
+ * - `cache_entries`: one row per key, holding the result JSON, the key's components (for
+ *   `maestro explain`), the outcome hash dependents' keys include, and where the log is.
+ * - Logs: beside a local store, in a content-addressed folder (`.maestro/cache/<sha[0:2]>/<sha>`,
+ *   {@linkcode logFolder}) as hard links of the run's own log file: storing copies no byte, and
+ *   a hit links the file into the new run directory (a copy only across file systems). With a
+ *   libSQL server the log goes in the row (gzip), so every machine of a team can restore it.
  * - `engine_versions`: `--version` of engine CLIs by binary (path, size, mtime), so a node CLI
  *   is not started once per run just to be asked its version.
  *
@@ -15,18 +17,15 @@
  *
  * @module
  */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, statSync, unlinkSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { InStatement, Row } from "@libsql/client";
-import type {
-  CacheBackend,
-  CacheEntry,
-  NewCacheEntry,
-  RecordedResult,
-} from "../run/cache.ts";
+import type { CacheBackend, CacheEntry, NewCacheEntry, RecordedResult } from "../run/cache.ts";
 import type { CacheComponents } from "../run/cache_key.ts";
 import { sha256Hex, taskFiles } from "../run/artifacts.ts";
+import { linkOrCopy } from "../run/cache_files.ts";
 import type { TaskResult } from "../run/result.ts";
 import { displayLocation, type StoreLocation } from "./location.ts";
 import { firstLine } from "./records.ts";
@@ -45,6 +44,11 @@ export interface CacheStoreOptions {
   flushIntervalMs?: number;
   /** Entries kept per plan and task (newest first). @default {10} */
   keepPerTask?: number;
+  /**
+   * Where log files go; null keeps logs in the rows, as for a server (tests). @default
+   * {logFolder(location)}
+   */
+  logFolder?: string | null;
 }
 
 /** Logs above this size are kept cut to their last {@linkcode LOG_TAIL_BYTES}. */
@@ -52,8 +56,20 @@ export const MAX_LOG_BYTES = 8 * 1024 * 1024;
 /** What is kept of a log above {@linkcode MAX_LOG_BYTES}. */
 export const LOG_TAIL_BYTES = 1024 * 1024;
 
-const ENTRY_COLUMNS =
-  "key, plan_name, task_id, kind, outcome, components, run_id, created_at, expires_at";
+const ENTRY_COLUMNS = "key, plan_name, task_id, kind, outcome, components, run_id, created_at, " +
+  "expires_at, log_sha256, log_size";
+
+/**
+ * The folder of a local store's log files: `cache/` beside the default `maestro.db`, else
+ * `<file>.cache/`; undefined for a libSQL server (logs go in the rows).
+ *
+ * @param location the store
+ */
+export function logFolder(location: StoreLocation): string | undefined {
+  if (location.kind !== "file") return undefined;
+  const name = basename(location.path);
+  return name === "maestro.db" ? join(dirname(location.path), "cache") : `${location.path}.cache`;
+}
 
 function bytesOf(value: unknown): Uint8Array | null {
   if (value instanceof Uint8Array) return value;
@@ -61,7 +77,7 @@ function bytesOf(value: unknown): Uint8Array | null {
   return null;
 }
 
-function entryOf(row: Row, withBody: boolean): CacheEntry {
+function entryOf(row: Row, withBody: boolean, logs: string | undefined): CacheEntry {
   const entry: CacheEntry = {
     key: String(row["key"]),
     plan_name: String(row["plan_name"]),
@@ -77,6 +93,11 @@ function entryOf(row: Row, withBody: boolean): CacheEntry {
     entry.result = JSON.parse(String(row["result"])) as TaskResult;
     const log = bytesOf(row["log"]);
     entry.log = log ? new Uint8Array(gunzipSync(log)) : null;
+    const sha = row["log_sha256"];
+    if (!log && logs && typeof sha === "string") {
+      entry.log_file = join(logs, sha.slice(0, 2), sha);
+      entry.log_size = Number(row["log_size"]);
+    }
   }
   return entry;
 }
@@ -98,23 +119,29 @@ function keptLog(bytes: Uint8Array): Uint8Array {
 export class CacheStore implements CacheBackend {
   readonly #location: StoreLocation;
   readonly #options: CacheStoreOptions;
+  readonly #logs: string | undefined;
   #store: Promise<Store | undefined> | undefined;
   #broken = false;
   #queue: NewCacheEntry[] = [];
   #hits: string[] = [];
   #versions: InStatement[] = [];
   #plans = new Set<string>();
+  /** Rows read ahead by warm(), by key; each is used once. */
+  #ahead = new Map<string, Row>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
 
   /**
+   * A cache over a run store; nothing is opened until it is first used.
+   *
    * @param location the run store
    * @param options warnings, version probe, read-only, timings
    */
   constructor(location: StoreLocation, options: CacheStoreOptions = {}) {
     this.#location = location;
     this.#options = options;
+    this.#logs = options.logFolder === null ? undefined : options.logFolder ?? logFolder(location);
   }
 
   #open(): Promise<Store | undefined> {
@@ -163,19 +190,40 @@ export class CacheStore implements CacheBackend {
     }
   }
 
+  /**
+   * Reads each task's newest entry of the plan in one query (a run's hits then cost no query
+   * each). Large logs kept in rows (a server) are not read ahead.
+   */
+  async warm(planName: string): Promise<void> {
+    const rows = await this.#read(
+      `SELECT ${ENTRY_COLUMNS}, result,
+          CASE WHEN length(log) <= 65536 THEN log ELSE NULL END AS log,
+          length(log) > 65536 AS big
+        FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY created_at DESC) AS n
+          FROM cache_entries WHERE plan_name = ?) WHERE n = 1`,
+      [planName],
+    );
+    for (const row of rows) if (!row["big"]) this.#ahead.set(String(row["key"]), row);
+  }
+
   /** The entry under `key`, with its result and (unless `withLog` is false) its log. */
   async lookup(
     key: string,
     options: { withLog?: boolean } = {},
   ): Promise<CacheEntry | undefined> {
     const log = options.withLog === false ? "NULL AS log" : "log";
-    const rows = await this.#read(
+    const ahead = this.#ahead.get(key);
+    if (ahead) this.#ahead.delete(key);
+    const rows = ahead ? [ahead] : await this.#read(
       `SELECT ${ENTRY_COLUMNS}, result, ${log} FROM cache_entries WHERE key = ?`,
       [key],
     );
     if (rows.length === 0) return undefined;
     try {
-      return entryOf(rows[0]!, true);
+      const entry = entryOf(rows[0]!, true, options.withLog === false ? undefined : this.#logs);
+      // a log file another run's pruning removed: the entry cannot be restored whole
+      if (entry.log_file && !existsSync(entry.log_file)) return undefined;
+      return entry;
     } catch {
       // an entry that does not parse is as good as none: the task runs and replaces it
       return undefined;
@@ -190,7 +238,7 @@ export class CacheStore implements CacheBackend {
       [planName, taskId],
     );
     try {
-      return rows[0] ? entryOf(rows[0], false) : undefined;
+      return rows[0] ? entryOf(rows[0], false, undefined) : undefined;
     } catch {
       return undefined;
     }
@@ -273,9 +321,23 @@ export class CacheStore implements CacheBackend {
 
   async #entryStatement(entry: NewCacheEntry): Promise<InStatement> {
     let log: Uint8Array | null = null;
+    let sha: string | null = null;
+    let size: number | null = null;
     if (entry.log_path) {
       try {
-        log = keptLog(await readFile(entry.log_path));
+        const bytes = await readFile(entry.log_path);
+        if (this.#logs) {
+          // a local store keeps the run's own file (hard link), whole
+          sha = sha256Hex(bytes);
+          size = bytes.length;
+          const dir = join(this.#logs, sha.slice(0, 2));
+          mkdirSync(dir, { recursive: true });
+          linkOrCopy(entry.log_path, join(dir, sha));
+        } else {
+          log = keptLog(bytes);
+          sha = sha256Hex(log);
+          size = log.length;
+        }
       } catch { /* no log to keep: a hit then writes none */ }
     }
     return {
@@ -298,8 +360,8 @@ export class CacheStore implements CacheBackend {
         JSON.stringify(entry.components),
         entry.result_json,
         log ? gzipSync(log) : null,
-        log ? sha256Hex(log) : null,
-        log ? log.length : null,
+        sha,
+        size,
         entry.run_id,
         entry.created_at,
         entry.expires_at,
@@ -317,31 +379,31 @@ export class CacheStore implements CacheBackend {
     const now = new Date().toISOString();
     const sql: InStatement[] = [...versions];
     for (const entry of entries) sql.push(await this.#entryStatement(entry));
-    for (const key of hits) {
+    for (let i = 0; i < hits.length; i += 500) {
+      const keys = hits.slice(i, i + 500);
       sql.push({
-        sql: "UPDATE cache_entries SET hits = hits + 1, last_hit_at = ? WHERE key = ?",
-        args: [now, key],
+        sql: `UPDATE cache_entries SET hits = hits + 1, last_hit_at = ?
+          WHERE key IN (${keys.map(() => "?").join(", ")})`,
+        args: [now, ...keys],
       });
     }
-    if (final) {
-      const keep = this.#options.keepPerTask ?? 10;
-      for (const plan of this.#plans) {
-        // older entries of each task beyond `keep`, and remembered failures that expired
-        sql.push({
-          sql: `DELETE FROM cache_entries WHERE key IN (
-              SELECT key FROM (SELECT key, ROW_NUMBER() OVER (
-                PARTITION BY task_id ORDER BY created_at DESC) AS n
-                FROM cache_entries WHERE plan_name = ?1) WHERE n > ?2)
-            OR (plan_name = ?1 AND expires_at IS NOT NULL AND expires_at < ?3)`,
-          args: [plan, keep, now],
-        });
-      }
-    }
-    if (sql.length === 0 || this.#broken) return;
+    if (sql.length === 0 && !final) return;
+    if (this.#broken) return;
     const store = await this.#open();
     if (!store) return;
     try {
       await store.write(sql, { deadlineMs: final ? 30_000 : 2_000 });
+      if (final && this.#plans.size > 0) {
+        // after the new entries are in: what each task keeps counts them
+        const doomed = await this.#doomed(now);
+        if (doomed.length > 0) {
+          await store.write([{
+            sql: `DELETE FROM cache_entries WHERE key IN (${doomed.map(() => "?").join(", ")})`,
+            args: doomed.map((d) => d.key),
+          }]);
+          await this.#removeUnusedLogs(doomed);
+        }
+      }
     } catch (error) {
       if (!final && isBusyError(error)) {
         // still busy: keep the work for the next flush
@@ -352,6 +414,43 @@ export class CacheStore implements CacheBackend {
         return;
       }
       this.#giveUp(error);
+    }
+  }
+
+  /**
+   * Entries to drop at the end of a run that stored some: each task's entries beyond
+   * `keepPerTask` (newest kept), and remembered failures that expired.
+   */
+  async #doomed(now: string): Promise<{ key: string; log: string | null }[]> {
+    const keep = this.#options.keepPerTask ?? 10;
+    const doomed: { key: string; log: string | null }[] = [];
+    for (const plan of this.#plans) {
+      const rows = await this.#read(
+        `SELECT key, log_sha256 FROM (SELECT key, log_sha256, expires_at, ROW_NUMBER() OVER (
+            PARTITION BY task_id ORDER BY created_at DESC) AS n
+            FROM cache_entries WHERE plan_name = ?)
+          WHERE n > ? OR (expires_at IS NOT NULL AND expires_at < ?)`,
+        [plan, keep, now],
+      );
+      for (const row of rows) {
+        const log = row["log_sha256"];
+        doomed.push({ key: String(row["key"]), log: typeof log === "string" ? log : null });
+      }
+    }
+    return doomed;
+  }
+
+  /** Deletes the log files of dropped entries that no other entry uses. */
+  async #removeUnusedLogs(doomed: readonly { log: string | null }[]): Promise<void> {
+    if (!this.#logs) return;
+    for (const sha of new Set(doomed.map((d) => d.log).filter((l) => l !== null))) {
+      const used = await this.#read("SELECT 1 FROM cache_entries WHERE log_sha256 = ? LIMIT 1", [
+        sha,
+      ]);
+      if (used.length > 0) continue;
+      try {
+        unlinkSync(join(this.#logs, sha.slice(0, 2), sha));
+      } catch { /* already gone */ }
     }
   }
 

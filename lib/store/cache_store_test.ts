@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NewCacheEntry } from "../run/cache.ts";
 import { makeResult } from "../run/result.ts";
@@ -37,13 +38,36 @@ function fileStore(dir: string): StoreLocation {
   return { kind: "file", path: join(dir, ".maestro", "maestro.db") };
 }
 
-Deno.test("CacheStore keeps an entry's result, components and log (gzip) in a libSQL file", async () => {
+Deno.test("CacheStore keeps an entry's result and components, its log as a hard link beside the store", async () => {
   await withTempDir(async (dir) => {
     const cache = createCacheStore(fileStore(dir), { flushIntervalMs: 1 });
     assert.equal(await cache.lookup("0".repeat(64)), undefined);
     cache.put(entry(dir, 1));
     await cache.close();
     const again = createCacheStore(fileStore(dir));
+    await again.warm("p");
+    const found = await again.lookup(entry(dir, 1).key);
+    assert.ok(found);
+    assert.equal(found.result?.stdout_tail, "1");
+    assert.deepEqual(found.components.task, { id: '"t"' });
+    assert.equal(found.log, null);
+    const sha = createHash("sha256").update("task=t\nline 1\n").digest("hex");
+    assert.equal(found.log_file, join(dir, ".maestro", "cache", sha.slice(0, 2), sha));
+    assert.equal(found.log_size, 14);
+    // the same file as the run's log: nothing was copied
+    assert.equal(statSync(found.log_file!).ino, statSync(join(dir, "t1.log")).ino);
+    assert.equal((await again.latest("p", "t"))?.run_id, "run1");
+    await again.close();
+  });
+});
+
+Deno.test("CacheStore keeps logs in the rows (gzip) when it has no log folder, as with a server", async () => {
+  await withTempDir(async (dir) => {
+    const cache = createCacheStore(fileStore(dir), { flushIntervalMs: 1, logFolder: null });
+    assert.equal(await cache.lookup("0".repeat(64)), undefined);
+    cache.put(entry(dir, 1));
+    await cache.close();
+    const again = createCacheStore(fileStore(dir), { logFolder: null });
     const found = await again.lookup(entry(dir, 1).key);
     assert.ok(found);
     assert.equal(found.result?.stdout_tail, "1");
@@ -61,7 +85,7 @@ Deno.test("CacheStore keeps an entry's result, components and log (gzip) in a li
   });
 });
 
-Deno.test("CacheStore keeps the newest entries of a task and drops expired failures", async () => {
+Deno.test("CacheStore keeps the newest entries of a task, drops expired failures and their logs", async () => {
   await withTempDir(async (dir) => {
     const cache = createCacheStore(fileStore(dir), { keepPerTask: 3 });
     for (let n = 1; n <= 5; n++) cache.put(entry(dir, n));
@@ -75,18 +99,21 @@ Deno.test("CacheStore keeps the newest entries of a task and drops expired failu
     const rows = await store.read("SELECT run_id FROM cache_entries ORDER BY run_id");
     store.close();
     assert.deepEqual(rows.map((r) => r["run_id"]), ["run3", "run4", "run5"]);
+    const logs = readdirSync(join(dir, ".maestro", "cache"), { recursive: true })
+      .filter((p) => String(p).length > 3);
+    assert.equal(logs.length, 3);
   });
 });
 
-Deno.test("CacheStore keeps the tail of a very large log", async () => {
+Deno.test("CacheStore keeps the tail of a very large log in a row", async () => {
   await withTempDir(async (dir) => {
-    const cache = createCacheStore(fileStore(dir));
+    const cache = createCacheStore(fileStore(dir), { logFolder: null });
     const big = entry(dir, 1);
     writeFileSync(big.log_path!, "x".repeat(MAX_LOG_BYTES) + "THE END\n");
     cache.put(big);
     await cache.close();
     const log = new TextDecoder().decode(
-      (await createCacheStore(fileStore(dir)).lookup(big.key))!.log!,
+      (await createCacheStore(fileStore(dir), { logFolder: null }).lookup(big.key))!.log!,
     );
     assert.match(log, /^\[maestro\] log cut by the cache: its first \d+ bytes were not kept\n/);
     assert.ok(log.endsWith("THE END\n"));

@@ -160,6 +160,8 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       // a task's entries, newest first: what explain compares with, what pruning keeps
       "CREATE INDEX cache_entries_by_task ON cache_entries (plan_name, task_id, created_at)",
+      // logs kept as files (content-addressed, beside a local store): which entries use one
+      "CREATE INDEX cache_entries_by_log ON cache_entries (log_sha256)",
       // `--version` of engine CLIs, per binary: probing a node CLI takes a second
       `CREATE TABLE engine_versions (
         path TEXT PRIMARY KEY NOT NULL,

@@ -68,7 +68,16 @@ Deno.test("migrate() brings an empty database to SCHEMA_VERSION with the store's
     assert.equal(await migrate(client), SCHEMA_VERSION);
     assert.equal(await schemaVersion(client), SCHEMA_VERSION);
     const tables = (await schemaOf(client)).filter((s) => s.startsWith("table "));
-    for (const name of ["attempts", "runs", "schema_migrations", "task_results"]) {
+    for (
+      const name of [
+        "attempts",
+        "cache_entries",
+        "engine_versions",
+        "runs",
+        "schema_migrations",
+        "task_results",
+      ]
+    ) {
       assert.ok(tables.some((t) => t.startsWith(`table ${name}:`)), `missing table ${name}`);
     }
     // a second open applies nothing

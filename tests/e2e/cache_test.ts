@@ -3,7 +3,7 @@
  * `verify`) on plans in a temporary folder, with the real libSQL store beside the plan.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CliResult, runCli, tempPlanDir } from "../helpers.ts";
 
@@ -82,6 +82,7 @@ Deno.test(
   "maestro run: an unchanged plan's second run restores cached tasks (from_cache, Cache hit [key12])",
   withPlan(async (dir) => {
     await run(dir);
+    const first = lastRun(dir).path;
     assert.ok(existsSync(join(dir, ".maestro", "maestro.db")));
     const second = await run(dir);
     const { path, results } = lastRun(dir);
@@ -98,6 +99,9 @@ Deno.test(
     assert.match(readFileSync(join(path, "compile.log"), "utf8"), /^task=compile\n/);
     const files = readdirSync(path).filter((f) => f.startsWith("compile"));
     assert.deepEqual(files.sort(), ["compile.log", "compile.result.json"]);
+    // no byte copied: the restored log is the first run's file (a hard link), as is the stored one
+    assert.equal(statSync(join(path, "compile.log")).ino, statSync(join(first, "compile.log")).ino);
+    assert.equal(statSync(join(first, "compile.log")).nlink, 3);
     // the summary and the event log say it too, and the run verifies
     assert.match(
       readFileSync(join(path, "run_summary.md"), "utf8"),

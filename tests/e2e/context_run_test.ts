@@ -385,3 +385,41 @@ tasks:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("examples/context.yaml runs without an engine and each mode delivers what it should", async () => {
+  const dir = await workspace();
+  try {
+    const example = await Deno.readTextFile(
+      new URL("../../examples/context.yaml", import.meta.url),
+    );
+    const r = await run(dir, example);
+    assert.equal(r.code, 0, r.stderr);
+    const triage = await r.log("triage");
+    assert.match(triage, /InvoiceBuilder\.total\(\) returns NaN for empty carts/);
+    assert.match(triage, /deploy token \[REDACTED\] used for upload/);
+    assert.doesNotMatch(triage, /tok_9f8e7d6c|compiled module_12\n/);
+    assert.match(
+      await r.log("impact"),
+      /Symbols:\n- class InvoiceBuilder — src\/billing\/invoice.ts/,
+    );
+    assert.match(await r.log("graph"), /total\(\) —returns→ NaN \(build\)/);
+    assert.match(await r.log("summary"), /tests: success, last lines:\nran 128 tests/);
+    for (const id of ["triage", "overview", "graph"]) {
+      const result = await r.result(id);
+      const budget = id === "triage" ? 120 : id === "overview" ? 200 : 150;
+      assert.ok(result.context_final_tokens! <= budget, `${id}: ${result.context_final_tokens}`);
+    }
+    const explained = await maestro(dir, [
+      "explain",
+      "plan.yaml",
+      "--context",
+      "--task",
+      "overview",
+    ]);
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /mode layered, budget 200/);
+    assert.match(explained.stdout, /✓ \w+ {2}tier L[012]/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -70,7 +70,9 @@ async function argvOf(dir: string, n: number): Promise<string[]> {
 }
 
 /** Shell lines shared by the fakes: count the call, record argv (NUL-separated) and env. */
-const RECORD = `n=$(ls "$FAKE_DIR" | grep -c '^argv\\.')
+// `--version` (asked once per binary for cache keys, docs/cache.md) is answered, not recorded
+const RECORD = `[ "$1" = "--version" ] && { echo "fake 1.0.0"; exit 0; }
+n=$(ls "$FAKE_DIR" | grep -c '^argv\\.')
 n=$((n + 1))
 for a in "$@"; do printf '%s\\000' "$a"; done > "$FAKE_DIR/argv.$n"
 env > "$FAKE_DIR/env.$n"
