@@ -5,7 +5,8 @@
  *
  * Variants per round (stdout discarded, wall time of the whole process):
  * - `by hand`: codex with the adapter's argv/env, as a script would run it;
- * - `maestro`: `deno run … cli.ts run plan.yaml` (store on, as users run it);
+ * - `maestro`: `deno run … cli.ts run plan.yaml --no-cache` (store on, as users run it; the
+ *   cache off, or every round after the first would be a cache hit that never starts codex);
  * - `maestro --no-store`: the same without the run store, to show the store's share;
  * - `deno floor`: `deno run` of an empty file (Deno's own start-up, paid by any Deno tool).
  *
@@ -118,11 +119,15 @@ export async function runEngineBench(rounds: number): Promise<EngineBenchReport>
       [
         "maestro run (store on)",
         () =>
-          timed(DENO, ["run", "-A", "--no-prompt", V8_FLAGS, CLI, "run", "plan.yaml"], {
-            cwd: dir,
-            env,
-            clearEnv: true,
-          }),
+          timed(
+            DENO,
+            ["run", "-A", "--no-prompt", V8_FLAGS, CLI, "run", "plan.yaml", "--no-cache"],
+            {
+              cwd: dir,
+              env,
+              clearEnv: true,
+            },
+          ),
       ],
       ["maestro run --no-store", () =>
         timed(DENO, [
@@ -134,6 +139,7 @@ export async function runEngineBench(rounds: number): Promise<EngineBenchReport>
           "run",
           "plan.yaml",
           "--no-store",
+          "--no-cache",
         ], { cwd: dir, env, clearEnv: true })],
       [
         "deno floor (empty file)",
