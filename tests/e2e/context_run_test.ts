@@ -60,7 +60,8 @@ if [ "$1" = "--version" ]; then echo "ollama version is 0.12.0"; exit 0; fi
 n=$(ls "$OLLAMA_FAKE_DIR" | grep -c '^prompt\\.')
 n=$((n + 1))
 for a in "$@"; do prompt="$a"; done
-printf '%s' "$prompt" > "$OLLAMA_FAKE_DIR/prompt.$n"
+# the pid keeps two calls that run at once (and count the same n) from sharing a file
+printf '%s' "$prompt" > "$OLLAMA_FAKE_DIR/prompt.$n.$$"
 case "$prompt" in
   *'upstream task "build"'*) echo "SUMMARY: the build broke in parseConfig" ;;
   *'upstream task "tests"'*) echo "SUMMARY: 41 tests passed, 1 failed" ;;
