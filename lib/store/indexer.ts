@@ -35,7 +35,14 @@ import {
 } from "./records.ts";
 import { isBusyError } from "./retry.ts";
 import { readArtifactJson } from "./run_dir.ts";
-import { refreshRunTotals, replaceAttempts, upsertRun, upsertTask } from "./statements.ts";
+import {
+  deleteAttempts,
+  mergeRows,
+  refreshRunTotals,
+  replaceAttempts,
+  upsertRun,
+  upsertTask,
+} from "./statements.ts";
 import { openStore, type Store } from "./store.ts";
 import { type LedgerRow, spendOf, upsertLedgerRow } from "./ledger.ts";
 import type { InStatement } from "@libsql/client";
@@ -249,9 +256,15 @@ export class RunIndexer implements RunSink {
     const sql: InStatement[] = [];
     const tasks: string[] = [];
     const now = new Date().toISOString();
+    // task and attempt rows of the whole flush go in one multi-row statement per table
+    const taskUpserts: InStatement[] = [];
+    const attemptInserts: InStatement[] = [];
     const addTask = (rows: TaskRows) => {
-      sql.push(upsertTask(rows.task));
-      sql.push(...replaceAttempts(rows.task.run_id, rows.task.task_id, rows.attempts));
+      taskUpserts.push(upsertTask(rows.task));
+      // replaceAttempts = one DELETE, then one INSERT per attempt
+      attemptInserts.push(
+        ...replaceAttempts(rows.task.run_id, rows.task.task_id, rows.attempts).slice(1),
+      );
       tasks.push(rows.task.task_id);
     };
     const taskRowsOf = await Promise.all(ops.map(async (op) => {
@@ -276,7 +289,12 @@ export class RunIndexer implements RunSink {
       else if (op.kind === "spend") sql.push(upsertLedgerRow(op.row));
       else sql.push(...await this.#endStatements(op, now, new Set(tasks), addTask));
     }
-    sql.push(refreshRunTotals(run.runId));
+    sql.push(
+      ...mergeRows(taskUpserts),
+      ...deleteAttempts(run.runId, tasks),
+      ...mergeRows(attemptInserts),
+      refreshRunTotals(run.runId),
+    );
     return { sql, tasks };
   }
 

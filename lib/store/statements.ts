@@ -150,3 +150,62 @@ export function refreshRunTotals(runId: string): InStatement {
     args: [runId],
   };
 }
+
+/** SQLite's default limit of `?` parameters in one statement is 32 766; stay well below. */
+const MAX_ARGS = 30_000;
+
+/**
+ * Merges single-row `INSERT … VALUES (?, …) …` statements that share their SQL into multi-row
+ * statements (chunked under SQLite's parameter limit), keeping their order. One statement per
+ * table and flush instead of one per row: libSQL prepares every statement on the caller's
+ * thread, which made the indexer cost ≈ 0.6 ms of the event loop per task.
+ *
+ * @param rows statements with identical `sql` (as built by {@linkcode upsertTask} or the
+ *   attempt inserts) and array `args`
+ * @returns the merged statements (the input itself when there is at most one row)
+ */
+export function mergeRows(rows: readonly InStatement[]): InStatement[] {
+  const first = rows[0];
+  if (rows.length <= 1 || first === undefined || typeof first === "string") return [...rows];
+  const sql = first.sql;
+  const at = sql.indexOf("VALUES (");
+  const close = sql.indexOf(")", at);
+  if (at < 0 || close < 0) throw new Error("mergeRows: not a single-row INSERT … VALUES (…)");
+  const head = sql.slice(0, at + "VALUES ".length);
+  const group = sql.slice(at + "VALUES ".length, close + 1);
+  const tail = sql.slice(close + 1);
+  const width = Array.isArray(first.args) ? first.args.length : 0;
+  const perStatement = Math.max(1, Math.floor(MAX_ARGS / Math.max(1, width)));
+  const merged: InStatement[] = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    const args = chunk.flatMap((row) => {
+      if (typeof row === "string" || row.sql !== sql || !Array.isArray(row.args)) {
+        throw new Error("mergeRows: rows must share their SQL and have array args");
+      }
+      return row.args;
+    });
+    merged.push({ sql: `${head}${chunk.map(() => group).join(", ")}${tail}`, args });
+  }
+  return merged;
+}
+
+/**
+ * Deletes the attempt rows of several tasks of one run (chunked under the parameter limit).
+ *
+ * @param runId the run
+ * @param taskIds the tasks whose attempts are replaced
+ */
+export function deleteAttempts(runId: string, taskIds: readonly string[]): InStatement[] {
+  const out: InStatement[] = [];
+  for (let start = 0; start < taskIds.length; start += MAX_ARGS - 1) {
+    const chunk = taskIds.slice(start, start + MAX_ARGS - 1);
+    out.push({
+      sql: `DELETE FROM attempts WHERE run_id = ? AND task_id IN (${
+        chunk.map(() => "?").join(", ")
+      })`,
+      args: [runId, ...chunk],
+    });
+  }
+  return out;
+}
