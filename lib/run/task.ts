@@ -215,7 +215,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     if (!engine) {
       return await finish({
         status: "failed",
-        message: `E102 engine adapters not available yet: cannot run engine '${task.engine}'`,
+        message: `E102 no engine adapter named '${task.engine}' in this run's engine registry`,
       });
     }
     const resolved = resolvePrompt(task, ctx.renderPrompt ?? ctx.render, ctx.goal ?? "");
