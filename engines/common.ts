@@ -15,6 +15,7 @@ import type {
   LineParser,
   ParseContext,
   TokenUsage,
+  ToolCall,
 } from "./types.ts";
 
 /** A JSON object read from a line, or null when the line is not one (garbage is expected). */
@@ -186,4 +187,25 @@ export function systemText(ctx: Pick<BuildContext, "systemPrompt" | "retryFeedba
 export function instructedPrompt(ctx: BuildContext): string {
   const system = systemText(ctx);
   return system ? `[System Instructions]\n${system}\n\n[Task]\n${ctx.prompt}` : ctx.prompt;
+}
+
+/**
+ * Reads one assistant message in the Anthropic/Claude-SDK shape (`content` blocks), as claude
+ * and qwen stream them: appends its `tool_use` blocks to `toolCalls` and returns the text of its
+ * last `text` block, if it has one.
+ */
+export function readAssistantMessage(
+  message: Record<string, unknown>,
+  toolCalls: ToolCall[],
+): string | undefined {
+  let text: string | undefined;
+  const content = Array.isArray(message.content) ? message.content : [];
+  for (const block of content) {
+    if (!isRecord(block)) continue;
+    if (block.type === "tool_use" && typeof block.name === "string") {
+      toolCalls.push({ name: block.name, input: isRecord(block.input) ? block.input : {} });
+    }
+    if (block.type === "text" && typeof block.text === "string") text = block.text;
+  }
+  return text;
 }

@@ -22,6 +22,7 @@ import {
   jsonObject,
   parseRecorded,
   pickEnv,
+  readAssistantMessage,
   removeFlag,
   settleCost,
   str,
@@ -195,17 +196,7 @@ function qwenParser(ctx: ParseContext = {}): LineParser {
       if (ev.type === "system" && ev.subtype === "init") initModel = str(ev.model);
       if (ev.type === "assistant" && isRecord(ev.message)) {
         replies++;
-        const content = Array.isArray(ev.message.content) ? ev.message.content : [];
-        for (const block of content) {
-          if (!isRecord(block)) continue;
-          if (block.type === "tool_use" && typeof block.name === "string") {
-            out.tool_calls.push({
-              name: block.name,
-              input: isRecord(block.input) ? block.input : {},
-            });
-          }
-          if (block.type === "text" && typeof block.text === "string") lastText = block.text;
-        }
+        lastText = readAssistantMessage(ev.message, out.tool_calls) ?? lastText;
       }
       if (ev.type === "user" && isRecord(ev.message) && Array.isArray(ev.message.content)) {
         for (const block of ev.message.content) {
