@@ -40,7 +40,7 @@ import { canonicalJson } from "./canonical_json.ts";
 import type { EngineRegistry } from "./engine_executor.ts";
 import { flattenGroups, groupOutcome } from "./groups.ts";
 import type { TaskResult } from "./result.ts";
-import { taskLookup } from "./vars.ts";
+import { flatTaskLookup } from "./vars.ts";
 
 /** The cache's answer for one task. */
 export interface TaskCacheExplanation {
@@ -129,18 +129,9 @@ export async function explainCache(
   const predicted = new Map<string, Promise<Predicted>>();
   const explained = new Map<string, TaskCacheExplanation>();
 
-  /** The task's template lookup, as run_plan.ts builds it (sub-plan names inside groups). */
-  const lookupFor = (task: TaskIR, results: Map<string, TaskResult>) => {
-    const inner = flat.inner.get(task.id);
-    if (!inner) return taskLookup(task, vars, results);
-    const view = new Map<string, TaskResult>();
-    for (const dep of inner.task.depends_on) {
-      const result = results.get(inner.prefix + dep);
-      if (result) view.set(dep, result);
-    }
-    const lookup = taskLookup(inner.task, { plan: inner.plan, set: vars.set }, view);
-    return (name: string) => name === "task_id" ? task.id : lookup(name);
-  };
+  /** The task's template lookup, as a run builds it (sub-plan names inside groups). */
+  const lookupFor = (task: TaskIR, results: Map<string, TaskResult>) =>
+    flatTaskLookup(task, flat.inner, vars, results);
 
   const explain = (task: TaskIR, fields: Partial<TaskCacheExplanation>) => {
     explained.set(task.id, {

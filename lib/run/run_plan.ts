@@ -40,7 +40,7 @@ import { type EngineRegistry, runTask } from "./task.ts";
 import type { ExecutionProfile } from "../../engines/types.ts";
 import { builtinEngines, dryRunInvocation } from "./engine_executor.ts";
 import { withCustomEngines } from "./custom_engines.ts";
-import { taskLookup, templateReaders } from "./vars.ts";
+import { flatTaskLookup, templateReaders } from "./vars.ts";
 import { ContextRun } from "../context/run_context.ts";
 import { circuitBreakerConfig, EngineCircuits, RunCircuit } from "./circuit_breaker.ts";
 import { EngineRoute } from "./engine_route.ts";
@@ -243,19 +243,7 @@ export async function runPlan(
   const spool = dryRun
     ? undefined
     : new ManifestSpool(join(runPath, `.${RUN_FILES.manifest}.spool-${Deno.pid}`), tasks.length);
-  const lookupFor = (task: TaskIR) => {
-    const inner = flat.inner.get(task.id);
-    if (!inner) return taskLookup(task, vars, results);
-    // Inner tasks were written against their sub-plan's ids: show them their direct
-    // dependencies under those names, and the sub-plan as `plan_name` / `goal`.
-    const view = new Map<string, TaskResult>();
-    for (const dep of inner.task.depends_on) {
-      const result = results.get(inner.prefix + dep);
-      if (result) view.set(dep, result);
-    }
-    const lookup = taskLookup(inner.task, { plan: inner.plan, set: vars.set }, view);
-    return (name: string) => name === "task_id" ? task.id : lookup(name);
-  };
+  const lookupFor = (task: TaskIR) => flatTaskLookup(task, flat.inner, vars, results);
   // context_from, output_redact, output_schema, taint (lib/context/)
   const contextRun = dryRun ? undefined : new ContextRun({
     tasks,

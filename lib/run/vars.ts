@@ -7,7 +7,7 @@
  */
 import type { PlanIR, TaskIR } from "../plan/ir.ts";
 import { classifyVar } from "../plan/template.ts";
-import type { FlatPlan } from "./groups.ts";
+import type { FlatPlan, InnerOrigin } from "./groups.ts";
 import type { TaskResult } from "./result.ts";
 
 /** Values shared by every task of a run. */
@@ -112,4 +112,31 @@ export function templateReaders(
     for (const d of list) readers[d]!++;
   }
   return { readers, start, reads };
+}
+
+/**
+ * {@linkcode taskLookup} for a task of the flattened plan. Inner tasks of a group were written
+ * against their sub-plan's ids: they see their direct dependencies under those names, and the
+ * sub-plan as `plan_name` / `goal`; `task_id` stays the flattened id.
+ *
+ * @param task the task being dispatched (flattened id)
+ * @param inner flattened inner id → its origin (`flattenGroups(...).inner`)
+ * @param vars plan and `--set` values
+ * @param results finished results by flattened id
+ */
+export function flatTaskLookup(
+  task: TaskIR,
+  inner: ReadonlyMap<string, InnerOrigin>,
+  vars: RunVars,
+  results: ReadonlyMap<string, TaskResult>,
+): (name: string) => string | undefined {
+  const origin = inner.get(task.id);
+  if (!origin) return taskLookup(task, vars, results);
+  const view = new Map<string, TaskResult>();
+  for (const dep of origin.task.depends_on) {
+    const result = results.get(origin.prefix + dep);
+    if (result) view.set(dep, result);
+  }
+  const lookup = taskLookup(origin.task, { plan: origin.plan, set: vars.set }, view);
+  return (name: string) => name === "task_id" ? task.id : lookup(name);
 }
