@@ -19,13 +19,13 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { codex } from "../engines/codex.ts";
 import { startFakeServer } from "../tests/fake_model_server.ts";
-import { installCli } from "../tests/engines/install_cli.ts";
+import { installPinned, PINNED_CLIS } from "../tests/engines/install_cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, "cli.ts");
 const DENO = Deno.execPath();
 const V8_FLAGS = "--v8-flags=--optimize-for-size";
-const CODEX_VERSION = "0.169.0";
+const CODEX_VERSION = PINNED_CLIS.codex.version;
 
 /** Median and min of one variant, ms. */
 export interface EngineBenchFigure {
@@ -74,7 +74,7 @@ async function timed(cmd: string, args: string[], opts: Deno.CommandOptions): Pr
 
 /** Runs the benchmark. */
 export async function runEngineBench(rounds: number): Promise<EngineBenchReport> {
-  const install = await installCli("@openai/codex", CODEX_VERSION, "codex");
+  const install = await installPinned("codex");
   if ("skip" in install) throw new Error(install.skip);
   const binDir = join(install.bin, "..");
   const fake = startFakeServer();

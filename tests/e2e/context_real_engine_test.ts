@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "../engines/install_cli.ts";
+import { installPinned } from "../engines/install_cli.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const codexCli = await installCli("@openai/codex", "0.169.0", "codex");
-const claudeCli = await installCli("@anthropic-ai/claude-code", "2.1.197", "claude");
+const codexCli = await installPinned("codex");
+const claudeCli = await installPinned("claude");
 const skip = "skip" in codexCli ? codexCli.skip : "skip" in claudeCli ? claudeCli.skip : null;
 if (skip) console.warn(`context real-engine tests ignored: ${skip}`);
 const ignore = skip !== null;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
-import { cliCacheDir, installCli } from "../engines/install_cli.ts";
+import { cliCacheDir, installPinned, PINNED_CLIS } from "../engines/install_cli.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -233,7 +233,7 @@ tasks:
   }
 });
 
-const copilotCli = await installCli("@github/copilot", "1.0.102", "copilot");
+const copilotCli = await installPinned("copilot");
 if ("skip" in copilotCli) console.warn(`copilot e2e test ignored: ${copilotCli.skip}`);
 
 Deno.test({
@@ -252,7 +252,7 @@ Deno.test({
     });
     try {
       // the 235 MB package copilot extracts on first run is shared with the real-CLI tests
-      const xdg = `${cliCacheDir("@github/copilot", "1.0.102")}.xdg-cache`;
+      const xdg = `${cliCacheDir(PINNED_CLIS.copilot.pkg, PINNED_CLIS.copilot.version)}.xdg-cache`;
       const run = await runPlan(
         dir,
         `name: copilot

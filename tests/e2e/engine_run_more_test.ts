@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "../engines/install_cli.ts";
+import { installPinned } from "../engines/install_cli.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const geminiCli = await installCli("@google/gemini-cli", "0.61.0", "gemini");
-const qwenCli = await installCli("@qwen-code/qwen-code", "0.15.10", "qwen");
+const geminiCli = await installPinned("gemini");
+const qwenCli = await installPinned("qwen");
 const skip = "skip" in geminiCli ? geminiCli.skip : "skip" in qwenCli ? qwenCli.skip : null;
 if (skip) console.warn(`gemini/qwen e2e tests ignored: ${skip}`);
 const ignore = skip !== null;

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "../engines/install_cli.ts";
+import { installPinned } from "../engines/install_cli.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const claudeCli = await installCli("@anthropic-ai/claude-code", "2.1.197", "claude");
-const codexCli = await installCli("@openai/codex", "0.169.0", "codex");
+const claudeCli = await installPinned("claude");
+const codexCli = await installPinned("codex");
 const skip = "skip" in claudeCli ? claudeCli.skip : "skip" in codexCli ? codexCli.skip : null;
 if (skip) console.warn(`engine e2e tests ignored: ${skip}`);
 const ignore = skip !== null;

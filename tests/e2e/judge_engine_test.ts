@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "../engines/install_cli.ts";
+import { installPinned } from "../engines/install_cli.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const codexCli = await installCli("@openai/codex", "0.169.0", "codex");
+const codexCli = await installPinned("codex");
 const ignore = "skip" in codexCli;
 if ("skip" in codexCli) console.warn(`judge e2e tests ignored: ${codexCli.skip}`);
 const binDir = "bin" in codexCli ? dirname(codexCli.bin) : "";

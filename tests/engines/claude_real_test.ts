@@ -10,12 +10,12 @@ import {
 import { claude } from "../../engines/claude.ts";
 import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "./install_cli.ts";
+import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
-export const CLAUDE_VERSION = "2.1.197";
-const install = await installCli("@anthropic-ai/claude-code", CLAUDE_VERSION, "claude");
+export const CLAUDE_VERSION: string = PINNED_CLIS.claude.version;
+const install = await installPinned("claude");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`claude real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";

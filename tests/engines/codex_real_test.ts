@@ -10,12 +10,12 @@ import {
 import { codex } from "../../engines/codex.ts";
 import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "./install_cli.ts";
+import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
-export const CODEX_VERSION = "0.169.0";
-const install = await installCli("@openai/codex", CODEX_VERSION, "codex");
+export const CODEX_VERSION: string = PINNED_CLIS.codex.version;
+const install = await installPinned("codex");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`codex real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";

@@ -12,12 +12,12 @@ import {
 import { copilot } from "../../engines/copilot.ts";
 import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
-import { cliCacheDir, installCli } from "./install_cli.ts";
+import { cliCacheDir, installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
-export const COPILOT_VERSION = "1.0.102";
-const install = await installCli("@github/copilot", COPILOT_VERSION, "copilot");
+export const COPILOT_VERSION: string = PINNED_CLIS.copilot.version;
+const install = await installPinned("copilot");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`copilot real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";
@@ -25,7 +25,7 @@ const bin = "bin" in install ? install.bin : "";
  * Copilot extracts 235 MB into $XDG_CACHE_HOME/copilot/pkg on first run (≈2 s, measured):
  * shared across runs beside the install, while each test keeps its own HOME for session state.
  */
-const XDG_CACHE = `${cliCacheDir("@github/copilot", COPILOT_VERSION)}.xdg-cache`;
+const XDG_CACHE = `${cliCacheDir(PINNED_CLIS.copilot.pkg, COPILOT_VERSION)}.xdg-cache`;
 
 type Mode = Parameters<ReturnType<typeof startFakeServer>["setMode"]>[0];
 

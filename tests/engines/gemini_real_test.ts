@@ -12,12 +12,12 @@ import {
 import { gemini } from "../../engines/gemini.ts";
 import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "./install_cli.ts";
+import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
-export const GEMINI_VERSION = "0.61.0";
-const install = await installCli("@google/gemini-cli", GEMINI_VERSION, "gemini");
+export const GEMINI_VERSION: string = PINNED_CLIS.gemini.version;
+const install = await installPinned("gemini");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`gemini real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";

@@ -54,3 +54,18 @@ export async function installCli(pkg: string, version: string, bin: string): Pro
   await Deno.rename(tmp, dir).catch(() => Deno.remove(tmp, { recursive: true }).catch(() => {}));
   return exists(binPath) ? { bin: binPath } : { skip: `install of ${pkg} left no ${bin}` };
 }
+
+/** The engine CLIs the tests drive, at the versions engine-clis.md measured (one place to bump). */
+export const PINNED_CLIS = {
+  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.197", bin: "claude" },
+  codex: { pkg: "@openai/codex", version: "0.169.0", bin: "codex" },
+  gemini: { pkg: "@google/gemini-cli", version: "0.61.0", bin: "gemini" },
+  qwen: { pkg: "@qwen-code/qwen-code", version: "0.15.10", bin: "qwen" },
+  copilot: { pkg: "@github/copilot", version: "1.0.102", bin: "copilot" },
+} as const;
+
+/** Installs one of {@linkcode PINNED_CLIS} (see {@linkcode installCli}). */
+export function installPinned(name: keyof typeof PINNED_CLIS): Promise<CliInstall> {
+  const { pkg, version, bin } = PINNED_CLIS[name];
+  return installCli(pkg, version, bin);
+}

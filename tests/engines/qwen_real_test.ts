@@ -12,12 +12,12 @@ import {
 import { qwen } from "../../engines/qwen.ts";
 import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installCli } from "./install_cli.ts";
+import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
-export const QWEN_VERSION = "0.15.10";
-const install = await installCli("@qwen-code/qwen-code", QWEN_VERSION, "qwen");
+export const QWEN_VERSION: string = PINNED_CLIS.qwen.version;
+const install = await installPinned("qwen");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`qwen real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";
