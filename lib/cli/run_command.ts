@@ -19,7 +19,6 @@ import { loadPlan } from "../plan/load.ts";
 import type { EventSubscriber } from "../run/events.ts";
 import { killGroup } from "../run/process.ts";
 import { jsonlReporter, textReporter } from "../run/reporter.ts";
-import { createLiveView } from "../term/live.ts";
 import { findLastRun } from "../run/resume.ts";
 import { type RunManifest, runPlan } from "../run/run_plan.ts";
 import { issueLines } from "./output.ts";
@@ -99,12 +98,16 @@ interface View {
  * `jsonl`, `text`, or `live`. Live needs a terminal on stdout (plain text otherwise) and is the
  * default there; `-v` (every output line) asks for the scrolling text view.
  */
-function view(options: RunCommandOptions): View {
+async function view(options: RunCommandOptions): Promise<View> {
   const notice = (text: string) => console.error(text);
   if (options.output === "jsonl") return { subscriber: jsonlReporter(), notice, stop: () => {} };
   const wantsLive = options.output === "live" ||
     (options.output === undefined && options.verbose !== true);
-  if (wantsLive && Deno.stdout.isTerminal()) return createLiveView();
+  if (wantsLive && Deno.stdout.isTerminal()) {
+    // log-update and its width tables cost ≈ 35 ms to load: only a terminal pays for them
+    const { createLiveView } = await import("../term/live.ts");
+    return createLiveView();
+  }
   return { subscriber: textReporter(undefined, options.verbose === true), notice, stop: () => {} };
 }
 
@@ -206,7 +209,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
 
   const controller = new AbortController();
   const groups = new Set<number>();
-  const output = view(options);
+  const output = await view(options);
   const removeSignals = handleSignals(controller, groups, output);
   const trackGroups: EventSubscriber = ({ event }) => {
     if (event.event === "task_attempt") groups.add(event.pgid);

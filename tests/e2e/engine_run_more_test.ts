@@ -6,82 +6,24 @@
  * too. Ignored, with the reason printed, when npm cannot install the CLIs.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
 import { installPinned } from "../engines/install_cli.ts";
+import { runEnginePlan } from "./engine_plan.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const geminiCli = await installPinned("gemini");
 const qwenCli = await installPinned("qwen");
 const skip = "skip" in geminiCli ? geminiCli.skip : "skip" in qwenCli ? qwenCli.skip : null;
 if (skip) console.warn(`gemini/qwen e2e tests ignored: ${skip}`);
 const ignore = skip !== null;
 
-interface Result {
-  status: string;
-  exit_code: number | null;
-  message: string;
-  stdout_tail: string;
-  cost_usd: number | null;
-  cost_source?: string;
-  token_usage: { input: number; cached: number; output: number; total: number } | null;
-  tool_call_count: number;
-  failure_history: { category: string; message: string }[];
-}
-
-/**
- * Runs `maestro run plan.yaml` in a fresh folder: HOME with gemini's and qwen's test settings,
- * PATH with `gemini` and with qwen only as `qwen-code`, provider env aimed at the fake server.
- */
-async function runPlan(yaml: string, url: string) {
-  const dir = await Deno.makeTempDir({ prefix: "maestro-engine-more-e2e-" });
-  const home = join(dir, "home");
-  await Deno.mkdir(join(home, ".gemini"), { recursive: true });
-  await Deno.mkdir(join(home, ".qwen"));
-  await Deno.writeTextFile(
-    join(home, ".gemini/settings.json"),
-    JSON.stringify({
-      security: { auth: { selectedType: "gemini-api-key" } },
-      general: { maxAttempts: 1 },
-    }),
-  );
-  await Deno.writeTextFile(
-    join(home, ".qwen/settings.json"),
-    JSON.stringify({ model: { generationConfig: { maxRetries: 0 } } }),
-  );
-  const bin = join(dir, "bin");
-  await Deno.mkdir(bin);
-  await Deno.symlink("bin" in qwenCli ? qwenCli.bin : "", join(bin, "qwen-code"));
-  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const geminiDir = dirname("bin" in geminiCli ? geminiCli.bin : "");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl"],
-    cwd: dir,
-    clearEnv: true,
-    env: {
-      PATH: [geminiDir, bin, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
-      HOME: home,
-      NO_COLOR: "1",
-      // the isolated HOME must not hide deno's own cache
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      GOOGLE_GEMINI_BASE_URL: url,
-      GEMINI_API_KEY: "fake-gemini-key",
-      OPENAI_BASE_URL: `${url}/v1`,
-      OPENAI_API_KEY: "sk-fake",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr) +
-    new TextDecoder().decode(out.stdout).slice(-3000);
-  const runs = join(dir, ".maestro-runs");
-  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
-  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
-  const results = async (id: string) =>
-    JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as Result;
-  const log = (id: string) => Deno.readTextFile(join(run!, `${id}.log`));
-  return { code: out.code, stderr, results, log };
+/** `maestro run` with `gemini` on PATH and qwen only as `qwen-code`. */
+function runPlan(yaml: string, url: string) {
+  return runEnginePlan(yaml, {
+    url,
+    path: [dirname("bin" in geminiCli ? geminiCli.bin : "")],
+    links: { "qwen-code": "bin" in qwenCli ? qwenCli.bin : "" },
+  });
 }
 
 const PLAN = `name: gemini-qwen

@@ -1,8 +1,9 @@
 /**
  * Proof against the real Gemini CLI (pinned) driven at the fake model server. Each run gets its
- * own HOME whose ~/.gemini/settings.json selects API-key auth (with only GOOGLE_GEMINI_BASE_URL
- * set, gemini-cli picks the "gateway" auth type and rejects it, rc 41) and one attempt per call
- * (the default, 10 attempts from 5 s, makes a 500 take minutes).
+ * own HOME whose ~/.gemini/settings.json (GEMINI_TEST_SETTINGS in install_cli.ts) selects
+ * API-key auth (with only GOOGLE_GEMINI_BASE_URL set, gemini-cli picks the "gateway" auth type
+ * and rejects it, rc 41) and one attempt per call (the default, 10 attempts from 5 s, makes a
+ * 500 take minutes).
  */
 import {
   deepStrictEqual as assertEquals,
@@ -10,9 +11,9 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { gemini } from "../../engines/gemini.ts";
-import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
+import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installPinned, PINNED_CLIS } from "./install_cli.ts";
+import { installPinned, PINNED_CLIS, writeCliTestSettings } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
@@ -21,12 +22,6 @@ const install = await installPinned("gemini");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`gemini real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";
-
-/** The settings a test HOME needs for a custom base URL (engine-clis.md §3). */
-export const GEMINI_TEST_SETTINGS = {
-  security: { auth: { selectedType: "gemini-api-key" } },
-  general: { maxAttempts: 1 },
-};
 
 async function scenario(
   t: Partial<EngineTaskSpec>,
@@ -37,8 +32,7 @@ async function scenario(
   fake.setMode(mode);
   const home = await Deno.makeTempDir({ prefix: "maestro-gemini-home-" });
   const cwd = await Deno.makeTempDir({ prefix: "maestro-gemini-work-" });
-  await Deno.mkdir(`${home}/.gemini`);
-  await Deno.writeTextFile(`${home}/.gemini/settings.json`, JSON.stringify(GEMINI_TEST_SETTINGS));
+  await writeCliTestSettings(home);
   const inv = gemini.build({ id: "t", model: "pro", args: [], ...t }, {
     prompt: "say hi",
     systemPrompt: "",
@@ -153,3 +147,28 @@ Deno.test({
     assertMatch(run.result.failure?.message ?? "", /429[\s\S]*request a quota increase/);
   },
 });
+
+const profiles: ExecutionProfile[] = ["plan", "safe", "yolo"];
+for (const profile of profiles) {
+  // a category, a claude-style name and a shell pattern: `--allowed-tools=` once per entry
+  for (const allowed of [undefined, ["git-only", "Write", "Bash(npm test)"]]) {
+    Deno.test({
+      name: `gemini accepts the argv built for profile ${profile} ${
+        allowed ? "with" : "without"
+      } allowed_tools, a system prompt and retry feedback`,
+      ignore,
+      async fn() {
+        // an approval mode in args, which safe and yolo replace and plan keeps
+        const task: Partial<EngineTaskSpec> = { args: ["--approval-mode", "auto_edit"] };
+        if (allowed) task.allowed_tools = allowed;
+        const { run, inv } = await scenario(task, {
+          profile,
+          systemPrompt: 'Be brief.\nSay "hi".',
+          retryFeedback: "[RETRY FEEDBACK -- Attempt 2/2]\nPlease fix the issues.",
+        });
+        assertEquals(run.result.failure, undefined, `${inv.argv.join(" ")}\n${run.stderr}`);
+        assertEquals(run.result.text, FAKE_TEXT);
+      },
+    });
+  }
+}

@@ -69,3 +69,25 @@ export function installPinned(name: keyof typeof PINNED_CLIS): Promise<CliInstal
   const { pkg, version, bin } = PINNED_CLIS[name];
   return installCli(pkg, version, bin);
 }
+
+/**
+ * The `~/.gemini/settings.json` a test HOME needs for a custom base URL (engine-clis.md §3):
+ * API-key auth (with only GOOGLE_GEMINI_BASE_URL set, gemini-cli picks the "gateway" auth type
+ * and rejects it, rc 41) and one attempt per call (the default, 10 attempts from 5 s, makes a
+ * 500 take minutes).
+ */
+export const GEMINI_TEST_SETTINGS = {
+  security: { auth: { selectedType: "gemini-api-key" } },
+  general: { maxAttempts: 1 },
+};
+
+/** The `~/.qwen/settings.json` a test HOME needs so failing calls are not retried for minutes. */
+export const QWEN_TEST_SETTINGS = { model: { generationConfig: { maxRetries: 0 } } };
+
+/** Writes {@linkcode GEMINI_TEST_SETTINGS} and {@linkcode QWEN_TEST_SETTINGS} into `home`. */
+export async function writeCliTestSettings(home: string): Promise<void> {
+  await Deno.mkdir(`${home}/.gemini`, { recursive: true });
+  await Deno.mkdir(`${home}/.qwen`, { recursive: true });
+  await Deno.writeTextFile(`${home}/.gemini/settings.json`, JSON.stringify(GEMINI_TEST_SETTINGS));
+  await Deno.writeTextFile(`${home}/.qwen/settings.json`, JSON.stringify(QWEN_TEST_SETTINGS));
+}

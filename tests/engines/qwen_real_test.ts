@@ -1,8 +1,9 @@
 /**
  * Proof against the real Qwen Code CLI (pinned) driven at the fake model server through
  * OPENAI_BASE_URL (Chat Completions). Each run gets its own HOME whose ~/.qwen/settings.json
- * sets `generationConfig.maxRetries: 0` (qwen still makes its own app-level retries: a 500 costs
- * ~1.5 s before the retry, which the recovering case below relies on).
+ * (QWEN_TEST_SETTINGS in install_cli.ts) sets `generationConfig.maxRetries: 0` (qwen still
+ * makes its own app-level retries: a 500 costs ~1.5 s before the retry, a 429 a few seconds,
+ * which the recovering cases below rely on).
  */
 import {
   deepStrictEqual as assertEquals,
@@ -10,9 +11,9 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { qwen } from "../../engines/qwen.ts";
-import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
+import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
-import { installPinned, PINNED_CLIS } from "./install_cli.ts";
+import { installPinned, PINNED_CLIS, writeCliTestSettings } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 
 /** The version engine-clis.md measured. */
@@ -21,9 +22,6 @@ const install = await installPinned("qwen");
 const ignore = "skip" in install;
 if ("skip" in install) console.warn(`qwen real-CLI tests skipped: ${install.skip}`);
 const bin = "bin" in install ? install.bin : "";
-
-/** The settings a test HOME needs so failing calls are not retried for minutes. */
-export const QWEN_TEST_SETTINGS = { model: { generationConfig: { maxRetries: 0 } } };
 
 async function scenario(
   t: Partial<EngineTaskSpec>,
@@ -34,8 +32,7 @@ async function scenario(
   fake.setMode(mode);
   const home = await Deno.makeTempDir({ prefix: "maestro-qwen-home-" });
   const cwd = await Deno.makeTempDir({ prefix: "maestro-qwen-work-" });
-  await Deno.mkdir(`${home}/.qwen`);
-  await Deno.writeTextFile(`${home}/.qwen/settings.json`, JSON.stringify(QWEN_TEST_SETTINGS));
+  await writeCliTestSettings(home);
   const inv = qwen.build({ id: "t", model: "coder", args: [], ...t }, {
     prompt: "say hi",
     systemPrompt: "",
@@ -141,3 +138,43 @@ Deno.test({
     ]);
   },
 });
+
+Deno.test({
+  name: "qwen retries a 429 once by itself (maxRetries 0 notwithstanding) and the run succeeds",
+  ignore,
+  async fn() {
+    const { run, requests } = await scenario({}, {}, { error: 429, count: 1 });
+    assertEquals(run.result.failure, undefined, run.stderr.join("\n"));
+    assertEquals(run.result.text, FAKE_TEXT);
+    assertEquals(requests.slice(0, 2).map((q) => [q.status, q.user_text]), [
+      [429, "say hi"],
+      [200, "say hi"],
+    ]);
+    console.log(`  qwen 429 run: ${run.seconds}s`);
+  },
+});
+
+const profiles: ExecutionProfile[] = ["plan", "safe", "yolo"];
+for (const profile of profiles) {
+  // a category, a claude-style name and a shell rule: `--allowed-tools=` and `--exclude-tools=`
+  for (const allowed of [undefined, ["git-only", "Write", "Bash(npm test)"]]) {
+    Deno.test({
+      name: `qwen accepts the argv built for profile ${profile} ${
+        allowed ? "with" : "without"
+      } allowed_tools, a system prompt and retry feedback`,
+      ignore,
+      async fn() {
+        // an approval mode in args, which safe and yolo replace and plan keeps
+        const task: Partial<EngineTaskSpec> = { args: ["--approval-mode", "auto-edit"] };
+        if (allowed) task.allowed_tools = allowed;
+        const { run, inv } = await scenario(task, {
+          profile,
+          systemPrompt: 'Be brief.\nSay "hi".',
+          retryFeedback: "[RETRY FEEDBACK -- Attempt 2/2]\nPlease fix the issues.",
+        });
+        assertEquals(run.result.failure, undefined, `${inv.argv.join(" ")}\n${run.stderr}`);
+        assertEquals(run.result.text, FAKE_TEXT);
+      },
+    });
+  }
+}

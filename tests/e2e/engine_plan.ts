@@ -1,0 +1,99 @@
+/**
+ * Shared by the engine e2e tests: runs `maestro run plan.yaml` (the real CLI, `cli.ts`) in a
+ * fresh folder whose isolated HOME holds the settings gemini and qwen need against the fake
+ * model server, with the OpenAI-compatible (codex, qwen) and Gemini provider env aimed at it,
+ * and reads back the run directory (results, task logs, events.jsonl).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { writeCliTestSettings } from "../engines/install_cli.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** The keys of a `<task>.result.json` the engine e2e tests read. */
+export interface EngineTaskResult {
+  status: string;
+  exit_code: number | null;
+  message: string;
+  stdout_tail: string;
+  cost_usd: number | null;
+  cost_source?: string;
+  token_usage: { input: number; cached: number; output: number; total: number } | null;
+  tool_call_count: number;
+  retry_count: number;
+  failure_history: { attempt: number; category: string; message: string }[];
+}
+
+/** One line of events.jsonl: the event name, its payload and the chain fields. */
+export type RunEvent = { event: string; task_id?: string } & Record<string, unknown>;
+
+/** A finished `maestro run` and readers for its run directory. */
+export interface EnginePlanRun {
+  /** maestro's exit code. */
+  code: number;
+  /** stderr plus the tail of stdout, for assertion messages. */
+  stderr: string;
+  /** A task's result file. */
+  results(id: string): Promise<EngineTaskResult>;
+  /** A task's `.log`. */
+  log(id: string): Promise<string>;
+  /** Every line of events.jsonl, in order. */
+  events(): Promise<RunEvent[]>;
+}
+
+/**
+ * Runs `maestro run plan.yaml --output jsonl` in a fresh folder with a cleared env: HOME with
+ * the CLIs' test settings, PATH = `path` + a `bin/` folder holding `links` (name → target
+ * symlinks) + the test's own PATH, and the codex/qwen (`OPENAI_*`) and gemini
+ * (`GOOGLE_GEMINI_BASE_URL`, `GEMINI_API_KEY`) provider env pointing at the fake's `url`.
+ */
+export async function runEnginePlan(
+  yaml: string,
+  opts: { url: string; path?: string[]; links?: Record<string, string> },
+): Promise<EnginePlanRun> {
+  const dir = await Deno.makeTempDir({ prefix: "maestro-engine-e2e-" });
+  const home = join(dir, "home");
+  await writeCliTestSettings(home);
+  const bin = join(dir, "bin");
+  await Deno.mkdir(bin);
+  for (const [name, target] of Object.entries(opts.links ?? {})) {
+    await Deno.symlink(target, join(bin, name));
+  }
+  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl"],
+    cwd: dir,
+    clearEnv: true,
+    env: {
+      PATH: [...opts.path ?? [], bin, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
+      HOME: home,
+      NO_COLOR: "1",
+      // the isolated HOME must not hide deno's own cache
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
+      GOOGLE_GEMINI_BASE_URL: opts.url,
+      GEMINI_API_KEY: "fake-gemini-key",
+      OPENAI_BASE_URL: `${opts.url}/v1`,
+      OPENAI_API_KEY: "sk-fake",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr) +
+    new TextDecoder().decode(out.stdout).slice(-3000);
+  const runs = join(dir, ".maestro-runs");
+  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
+  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
+  return {
+    code: out.code,
+    stderr,
+    results: async (id) =>
+      JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as EngineTaskResult,
+    log: (id) => Deno.readTextFile(join(run!, `${id}.log`)),
+    events: async () =>
+      (await Deno.readTextFile(join(run!, "events.jsonl"))).trim().split("\n")
+        .map((l) => JSON.parse(l) as RunEvent),
+  };
+}
