@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { importLater } from "./lib/import_later.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The running Maestro's version. */
@@ -15,7 +16,9 @@ if (import.meta.main) {
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     console.log(`maestro ${VERSION}`);
   } else {
-    const { main } = await import("./lib/cli/program.ts");
+    const { main } = await importLater<typeof import("./lib/cli/program.ts")>(
+      new URL("./lib/cli/program.ts", import.meta.url),
+    );
     Deno.exitCode = await main(args, VERSION);
   }
 }

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { importLater } from "../import_later.ts";
+import { dirname } from "../path.ts";
 import { didYouMean, EXIT } from "../errors.ts";
 import type { LoadedPlan } from "../plan/ir.ts";
 import { loadPlan } from "../plan/load.ts";
@@ -47,7 +48,9 @@ async function predict(plan: LoadedPlan, options: CacheViewOptions): Promise<Pre
   const backend = createCacheStore(location, {
     readOnly: true,
     probeVersion: async (path) => {
-      const { probeVersion } = await import("./doctor_checks.ts");
+      const { probeVersion } = await importLater<typeof import("./doctor_checks.ts")>(
+        new URL("./doctor_checks.ts", import.meta.url),
+      );
       return (await probeVersion(path)).version;
     },
     onWarning: (message) => console.error(`maestro: warning: ${message}`),

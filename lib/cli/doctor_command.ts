@@ -28,7 +28,7 @@ import {
   type StoreCheck,
 } from "./doctor_checks.ts";
 import { displayPath, issueJson, issueLines, paint, printJson } from "./output.ts";
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 
 /** Options of `maestro doctor`. */
 export interface DoctorOptions {

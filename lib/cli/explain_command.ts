@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
 import { EXIT } from "../errors.ts";
 import { loadPlan } from "../plan/load.ts";
 import type { LoadedPlan } from "../plan/ir.ts";
@@ -45,9 +46,9 @@ async function showContext(plan: LoadedPlan, options: ExplainCommandOptions): Pr
     console.error("maestro: explain --context needs --task <id>");
     return EXIT.invalid;
   }
-  const { explainContext, ExplainError, formatExplanation } = await import(
-    "../context/explain.ts"
-  );
+  const { explainContext, ExplainError, formatExplanation } = await importLater<
+    typeof import("../context/explain.ts")
+  >(new URL("../context/explain.ts", import.meta.url));
   try {
     const explanation = await explainContext(plan.ir, options.task, {
       ...(options.run ? { runPath: options.run } : {}),
@@ -64,7 +65,9 @@ async function showContext(plan: LoadedPlan, options: ExplainCommandOptions): Pr
 }
 
 async function showCache(plan: LoadedPlan, options: ExplainCommandOptions): Promise<number> {
-  const { explainCacheView } = await import("./cache_commands.ts");
+  const { explainCacheView } = await importLater<typeof import("./cache_commands.ts")>(
+    new URL("./cache_commands.ts", import.meta.url),
+  );
   return await explainCacheView(plan, options);
 }
 

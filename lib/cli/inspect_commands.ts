@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import { writeTextAtomic } from "../run/artifacts.ts";
 import { type BlameReport, blameRun } from "../inspect/blame.ts";

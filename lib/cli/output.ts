@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { relative } from "node:path";
+import { relative } from "../path.ts";
 import type { PlanIssue } from "../errors.ts";
 
 /** Whether stdout gets colours. */

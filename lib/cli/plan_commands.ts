@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
 import { EXIT, type PlanIssue } from "../errors.ts";
 import { type GraphStats, graphStats } from "../dag/graph.ts";
 import { type LoadOutcome, loadPlan } from "../plan/load.ts";
@@ -182,7 +183,9 @@ export async function graphCommand(
 
 /** `maestro schema`. */
 export async function schemaCommand(): Promise<number> {
-  const { PLAN_JSON_SCHEMA } = await import("../plan/keys.ts");
+  const { PLAN_JSON_SCHEMA } = await importLater<typeof import("../plan/keys.ts")>(
+    new URL("../plan/keys.ts", import.meta.url),
+  );
   printJson(PLAN_JSON_SCHEMA);
   return EXIT.ok;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
 import { EXIT, MaestroError, PlanError } from "../errors.ts";
 import { type CommandSpec, type OptionSpec, parseCommandLine, UsageError } from "./args.ts";
 import { issueLines } from "./output.ts";
@@ -149,7 +150,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action(plans, o) {
-      const { runCommand } = await import("./run_command.ts");
+      const { runCommand } = await importLater<typeof import("./run_command.ts")>(
+        new URL("./run_command.ts", import.meta.url),
+      );
       const output = o.string("output") as "text" | "jsonl" | "live" | undefined;
       return await runCommand(plans, {
         dryRun: o.flag("dry-run"),
@@ -184,7 +187,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       SET,
     ],
     async action([plan], o) {
-      const { validateCommand } = await import("./plan_commands.ts");
+      const { validateCommand } = await importLater<typeof import("./plan_commands.ts")>(
+        new URL("./plan_commands.ts", import.meta.url),
+      );
       return await validateCommand(plan!, {
         json: o.flag("json"),
         strict: o.flag("strict"),
@@ -198,7 +203,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: "run-dir", required: true, description: "a run directory" }],
     options: [JSON_OUTPUT],
     async action([runDir], o) {
-      const { verifyCommand } = await import("./verify_command.ts");
+      const { verifyCommand } = await importLater<typeof import("./verify_command.ts")>(
+        new URL("./verify_command.ts", import.meta.url),
+      );
       return await verifyCommand(runDir!, { json: o.flag("json") });
     },
   },
@@ -220,7 +227,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { runsCommand } = await import("./store_commands.ts");
+      const { runsCommand } = await importLater<typeof import("./store_commands.ts")>(
+        new URL("./store_commands.ts", import.meta.url),
+      );
       const status = o.string("status") as RunStatus | undefined;
       return await runsCommand({
         db: o.string("db"),
@@ -242,7 +251,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     }],
     options: [DB],
     async action(dirs, o) {
-      const { reindexCommand } = await import("./store_commands.ts");
+      const { reindexCommand } = await importLater<typeof import("./store_commands.ts")>(
+        new URL("./store_commands.ts", import.meta.url),
+      );
       return await reindexCommand(dirs, { db: o.string("db") });
     },
   },
@@ -275,7 +286,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action([run], o) {
-      const { reportCommand } = await import("./inspect_commands.ts");
+      const { reportCommand } = await importLater<typeof import("./inspect_commands.ts")>(
+        new URL("./inspect_commands.ts", import.meta.url),
+      );
       return await reportCommand(run!, {
         output: o.string("output"),
         plan: o.string("plan"),
@@ -324,7 +337,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action([a, b], o) {
-      const { diffCommand } = await import("./inspect_commands.ts");
+      const { diffCommand } = await importLater<typeof import("./inspect_commands.ts")>(
+        new URL("./inspect_commands.ts", import.meta.url),
+      );
       return await diffCommand(a!, b!, {
         durationThreshold: o.string("duration-threshold"),
         costThreshold: o.string("cost-threshold"),
@@ -353,7 +368,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action([run], o) {
-      const { blameCommand } = await import("./inspect_commands.ts");
+      const { blameCommand } = await importLater<typeof import("./inspect_commands.ts")>(
+        new URL("./inspect_commands.ts", import.meta.url),
+      );
       return await blameCommand(run!, {
         plan: o.string("plan"),
         json: o.flag("json"),
@@ -393,7 +410,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { cleanupCommand } = await import("./cleanup_command.ts");
+      const { cleanupCommand } = await importLater<typeof import("./cleanup_command.ts")>(
+        new URL("./cleanup_command.ts", import.meta.url),
+      );
       return await cleanupCommand({
         keep: o.string("keep"),
         olderThan: o.string("older-than"),
@@ -417,7 +436,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action([plan], o) {
-      const { estimateCommand } = await import("./budget_commands.ts");
+      const { estimateCommand } = await importLater<typeof import("./budget_commands.ts")>(
+        new URL("./budget_commands.ts", import.meta.url),
+      );
       return await estimateCommand(plan!, {
         json: o.flag("json"),
         set: o.list("set"),
@@ -435,7 +456,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { budgetCommand } = await import("./budget_commands.ts");
+      const { budgetCommand } = await importLater<typeof import("./budget_commands.ts")>(
+        new URL("./budget_commands.ts", import.meta.url),
+      );
       return await budgetCommand({
         plan: o.string("plan"),
         json: o.flag("json"),
@@ -458,7 +481,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { doctorCommand } = await import("./doctor_command.ts");
+      const { doctorCommand } = await importLater<typeof import("./doctor_command.ts")>(
+        new URL("./doctor_command.ts", import.meta.url),
+      );
       return await doctorCommand({
         plan: o.string("plan"),
         json: o.flag("json"),
@@ -482,7 +507,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       SET,
     ],
     async action([plan], o) {
-      const { irCommand } = await import("./plan_commands.ts");
+      const { irCommand } = await importLater<typeof import("./plan_commands.ts")>(
+        new URL("./plan_commands.ts", import.meta.url),
+      );
       return await irCommand(plan!, {
         origin: o.flag("origin"),
         strict: o.flag("strict"),
@@ -503,7 +530,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       description: "output format",
     }],
     async action([plan], o) {
-      const { graphCommand } = await import("./plan_commands.ts");
+      const { graphCommand } = await importLater<typeof import("./plan_commands.ts")>(
+        new URL("./plan_commands.ts", import.meta.url),
+      );
       const format = o.string("format") as "mermaid" | "dot" | "json";
       return await graphCommand(plan!, { format });
     },
@@ -531,7 +560,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     async action([plan], o) {
       const to = o.string("to") as "yaml" | "ts" | undefined;
       if (!to) throw new UsageError("convert: option '--to <format>' is required (yaml or ts)");
-      const { convertCommand } = await import("./convert_command.ts");
+      const { convertCommand } = await importLater<typeof import("./convert_command.ts")>(
+        new URL("./convert_command.ts", import.meta.url),
+      );
       const output = o.string("output");
       return await convertCommand(plan!, { to, ...(output ? { output } : {}) });
     },
@@ -549,7 +580,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "strict", type: "boolean", description: "a warn verdict fails the eval too" },
     ],
     async action([evalFile, runDir], o) {
-      const { evalCommand } = await import("./eval_command.ts");
+      const { evalCommand } = await importLater<typeof import("./eval_command.ts")>(
+        new URL("./eval_command.ts", import.meta.url),
+      );
       const out = o.string("out");
       return await evalCommand(evalFile!, runDir!, {
         json: o.flag("json"),
@@ -581,7 +614,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action([plan], o) {
-      const { explainCommand } = await import("./explain_command.ts");
+      const { explainCommand } = await importLater<typeof import("./explain_command.ts")>(
+        new URL("./explain_command.ts", import.meta.url),
+      );
       return await explainCommand(plan!, {
         context: o.flag("context"),
         task: o.string("task"),
@@ -606,7 +641,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action([plan], o) {
-      const { statusCommand } = await import("./cache_commands.ts");
+      const { statusCommand } = await importLater<typeof import("./cache_commands.ts")>(
+        new URL("./cache_commands.ts", import.meta.url),
+      );
       return await statusCommand(plan!, {
         json: o.flag("json"),
         set: o.list("set"),
@@ -620,7 +657,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [],
     options: [],
     async action() {
-      const { schemaCommand } = await import("./plan_commands.ts");
+      const { schemaCommand } = await importLater<typeof import("./plan_commands.ts")>(
+        new URL("./plan_commands.ts", import.meta.url),
+      );
       return await schemaCommand();
     },
   },

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import type { LoadedPlan, TaskIR } from "../plan/ir.ts";
 import { loadPlan } from "../plan/load.ts";
@@ -105,7 +106,9 @@ async function view(options: RunCommandOptions): Promise<View> {
     (options.output === undefined && options.verbose !== true);
   if (wantsLive && Deno.stdout.isTerminal()) {
     // log-update and its width tables cost ≈ 35 ms to load: only a terminal pays for them
-    const { createLiveView } = await import("../term/live.ts");
+    const { createLiveView } = await importLater<typeof import("../term/live.ts")>(
+      new URL("../term/live.ts", import.meta.url),
+    );
     return createLiveView();
   }
   return { subscriber: textReporter(undefined, options.verbose === true), notice, stop: () => {} };
@@ -145,7 +148,9 @@ async function runIndexer(
   db: string | undefined,
   output: View,
 ): Promise<RunIndexer> {
-  const { createRunIndexer } = await import("../store/indexer.ts");
+  const { createRunIndexer } = await importLater<typeof import("../store/indexer.ts")>(
+    new URL("../store/indexer.ts", import.meta.url),
+  );
   return createRunIndexer(storeForRun(plan.source, { db }), {
     planPath: plan.source,
     onWarning: (message) => output.notice(`maestro: warning: ${message}`),
@@ -161,11 +166,15 @@ async function runCache(
   db: string | undefined,
   output: View,
 ): Promise<CacheBackend> {
-  const { createCacheStore } = await import("../store/cache_store.ts");
+  const { createCacheStore } = await importLater<typeof import("../store/cache_store.ts")>(
+    new URL("../store/cache_store.ts", import.meta.url),
+  );
   return createCacheStore(storeForRun(plan.source, { db }), {
     onWarning: (message) => output.notice(`maestro: warning: ${message}`),
     probeVersion: async (path) => {
-      const { probeVersion } = await import("./doctor_checks.ts");
+      const { probeVersion } = await importLater<typeof import("./doctor_checks.ts")>(
+        new URL("./doctor_checks.ts", import.meta.url),
+      );
       return (await probeVersion(path)).version;
     },
   });
@@ -230,7 +239,9 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     const cache = indexing ? await runCache(plan, options.db, output) : undefined;
     // max_cost_usd: cost history and the spend ledger from the store (docs/cost.md)
     const budget = indexing && typeof plan.ir.max_cost_usd === "number"
-      ? await (await import("./budget_commands.ts"))
+      ? await (await importLater<typeof import("./budget_commands.ts")>(
+        new URL("./budget_commands.ts", import.meta.url),
+      ))
         .budgetSources(plan, storeForRun(plan.source, { db: options.db }))
       : undefined;
     const manifest = await runPlan(plan, {

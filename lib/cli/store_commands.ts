@@ -8,7 +8,7 @@
 import { EXIT, MaestroError } from "../errors.ts";
 import { displayLocation } from "../store/location.ts";
 import type { RunStatus } from "../store/records.ts";
-import { collectRunDirs, defaultReindexPaths, reindexRunDirs } from "../store/reindex.ts";
+import { importLater } from "../import_later.ts";
 import { storeForRead, storeForReindex } from "../store/resolve.ts";
 import { listRuns, type RunSummary } from "../store/runs_query.ts";
 import { openStore, type Store } from "../store/store.ts";
@@ -160,6 +160,10 @@ export async function reindexCommand(
   options: ReindexCommandOptions,
 ): Promise<number> {
   const location = storeForReindex({ db: options.db });
+  // reindex reads results and manifests (engines' pricing included): `maestro runs` needs none
+  const { collectRunDirs, defaultReindexPaths, reindexRunDirs } = await importLater<
+    typeof import("../store/reindex.ts")
+  >(new URL("../store/reindex.ts", import.meta.url));
   let collected: { dirs: string[]; problems: string[] } | undefined;
   if (paths.length > 0) {
     // checked before the store is touched: a typo creates nothing

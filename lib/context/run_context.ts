@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { PlanIR, TaskIR } from "../plan/ir.ts";
 import { renderTemplate } from "../plan/template.ts";
 import type { EngineRegistry } from "../run/engine_executor.ts";

@@ -22,7 +22,8 @@ import {
   type SideCallCache,
   type SideCallResult,
 } from "../run/side_call.ts";
-import { buildContext, type BuiltContext } from "./build.ts";
+import type { BuiltContext } from "./build.ts";
+import { importLater } from "../import_later.ts";
 import type { CompactionMode } from "./compaction.ts";
 import {
   contextLookup,
@@ -32,7 +33,7 @@ import {
   type LookupLayer,
 } from "./deliver.ts";
 import type { CouncilConfig, LlmCaller, LlmTarget } from "./llm_modes.ts";
-import { checkOutput, type OutputCheck } from "./output_schema.ts";
+import type { OutputCheck } from "./output_schema.ts";
 import { type ContextMode, type ContextReport, LLM_MODES } from "./types.ts";
 import { upstreamRecord, type UpstreamView, viewUpstream } from "./upstream.ts";
 
@@ -271,6 +272,10 @@ export async function prepareContext(options: PrepareOptions): Promise<PreparedC
         };
       }
       : undefined);
+    // the context modes (a score of modules) load with the first task that has context_from
+    const { buildContext } = await importLater<typeof import("./build.ts")>(
+      new URL("./build.ts", import.meta.url),
+    );
     built = await buildContext({
       mode,
       upstreams,
@@ -360,6 +365,9 @@ export async function prepareContext(options: PrepareOptions): Promise<PreparedC
   }
   if (written.output_schema != null) {
     const schema = written.output_schema;
+    const { checkOutput } = await importLater<typeof import("./output_schema.ts")>(
+      new URL("./output_schema.ts", import.meta.url),
+    );
     prepared.checkOutput = (text) => checkOutput(schema, text);
   }
   return prepared;

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "../path.ts";
 import type { PlanIssue } from "../errors.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { parseYaml } from "../plan/yaml.ts";

@@ -23,11 +23,33 @@ import {
 } from "../run/side_call.ts";
 import type { Masker } from "../security/mask.ts";
 import { gateFeedback } from "./feedback.ts";
-import { runGuard } from "./guard.ts";
-import { type JudgeCall, runJudge } from "./judge.ts";
-import { type JudgeConfig, judgeConfig, needsLlm } from "./judge_config.ts";
+import type { JudgeCall } from "./judge.ts";
+import type { JudgeConfig } from "./judge_config.ts";
 import type { GateOutcome, GateSubject } from "./types.ts";
-import { evaluateWorkspaceAssertion } from "./workspace_assertions.ts";
+import { importLater } from "../import_later.ts";
+
+/**
+ * The gates themselves (guard, assertions, judge: about a dozen modules), loaded by the first
+ * task that has one: most tasks have none, and `maestro run` should not pay for them at start.
+ */
+function gateModules() {
+  const load = <T>(file: string) => importLater<T>(new URL(file, import.meta.url));
+  gatesLoaded ??= Promise.all([
+    load<typeof import("./guard.ts")>("./guard.ts"),
+    load<typeof import("./judge.ts")>("./judge.ts"),
+    load<typeof import("./judge_config.ts")>("./judge_config.ts"),
+    load<typeof import("./workspace_assertions.ts")>("./workspace_assertions.ts"),
+  ]).then(([guard, judge, config, workspace]) => ({ ...guard, ...judge, ...config, ...workspace }));
+  return gatesLoaded;
+}
+let gatesLoaded:
+  | Promise<
+    & typeof import("./guard.ts")
+    & typeof import("./judge.ts")
+    & typeof import("./judge_config.ts")
+    & typeof import("./workspace_assertions.ts")
+  >
+  | undefined;
 
 /** Engine of LLM judges on shell tasks that name none (the reference's judge binary). */
 export const DEFAULT_JUDGE_ENGINE = "claude";
@@ -90,7 +112,8 @@ export interface GateFailure {
 /** Runs a task's gates and keeps their records. */
 export class GateRunner {
   #opts: GateRunnerOptions;
-  #judge: JudgeConfig | undefined;
+  /** The task's `judge:` as written; made a {@linkcode JudgeConfig} when the gates first run. */
+  #judgeSpec: Record<string, unknown> | undefined;
   #records: GateRecord[] = [];
   #calls: { purpose: string; call: SideCallResult }[] = [];
   #lastJudge: GateOutcome | undefined;
@@ -100,9 +123,7 @@ export class GateRunner {
   constructor(opts: GateRunnerOptions) {
     this.#opts = opts;
     const judge = opts.task.judge;
-    if (judge && typeof judge === "object") {
-      this.#judge = judgeConfig(judge as Record<string, unknown>);
-    }
+    if (judge && typeof judge === "object") this.#judgeSpec = judge as Record<string, unknown>;
   }
 
   /** A runner when the task has gates, else undefined. */
@@ -125,8 +146,9 @@ export class GateRunner {
    */
   async run(attempt: number, subject: GateSubject): Promise<GateFailure | "cancelled" | undefined> {
     const { task, log } = this.#opts;
+    const gates = await gateModules();
     if (task.guard_command != null) {
-      const guard = await runGuard({
+      const guard = await gates.runGuard({
         command: task.guard_command as string | string[],
         input: subject.output,
         workdir: task.workdir,
@@ -143,11 +165,11 @@ export class GateRunner {
       if (failed) return failed;
     }
     if (Array.isArray(task.assert) && task.assert.length > 0) {
-      const failed = this.#record(attempt, this.#assertions(task.assert));
+      const failed = this.#record(attempt, this.#assertions(task.assert, gates));
       if (failed) return failed;
     }
-    if (this.#judge) {
-      const judged = await this.#runJudge(this.#judge, subject);
+    if (this.#judgeSpec) {
+      const judged = await this.#runJudge(gates.judgeConfig(this.#judgeSpec), subject, gates);
       if (this.#opts.signal.aborted) return "cancelled";
       const failed = this.#record(attempt, judged);
       if (failed) return failed;
@@ -155,9 +177,12 @@ export class GateRunner {
     return undefined;
   }
 
-  #assertions(specs: unknown[]): GateOutcome {
+  #assertions(
+    specs: unknown[],
+    gates: Pick<typeof import("./workspace_assertions.ts"), "evaluateWorkspaceAssertion">,
+  ): GateOutcome {
     const checks = specs.map((spec) =>
-      evaluateWorkspaceAssertion(
+      gates.evaluateWorkspaceAssertion(
         spec !== null && typeof spec === "object" ? spec as Record<string, unknown> : {},
         this.#opts.task.workdir,
       )
@@ -183,10 +208,14 @@ export class GateRunner {
     };
   }
 
-  async #runJudge(config: JudgeConfig, subject: GateSubject): Promise<GateOutcome> {
+  async #runJudge(
+    config: JudgeConfig,
+    subject: GateSubject,
+    gates: Pick<typeof import("./judge.ts"), "runJudge"> & { needsLlm(c: JudgeConfig): boolean },
+  ): Promise<GateOutcome> {
     const { task } = this.#opts;
     const target = judgeTarget(config, task);
-    this.#lastJudgeTarget = needsLlm(config) ? target : undefined;
+    this.#lastJudgeTarget = gates.needsLlm(config) ? target : undefined;
     const call: JudgeCall = async (request) => {
       const result = await callEngine({
         engine: target.engine,
@@ -210,7 +239,7 @@ export class GateRunner {
       return result;
     };
     try {
-      return await runJudge(
+      return await gates.runJudge(
         config,
         { ...subject, instruction: this.#opts.instruction ?? "" },
         call,

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "../path.ts";
 import type { CheckResult } from "./types.ts";
 
 /** The assertion types, in the reference's order. */

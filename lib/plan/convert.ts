@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { stringify } from "yaml";
@@ -92,7 +93,9 @@ export function authoredToYaml(data: Readonly<Data>, source?: string): string {
 
 async function authoredData(file: string): Promise<{ data?: unknown; errors: PlanIssue[] }> {
   if (isModulePlan(file)) {
-    const { evaluatePlanModule } = await import("./sandbox.ts");
+    const { evaluatePlanModule } = await importLater<typeof import("./sandbox.ts")>(
+      new URL("./sandbox.ts", import.meta.url),
+    );
     return await evaluatePlanModule(file);
   }
   const parsed = parseYaml(await readFile(file, "utf8"), file);

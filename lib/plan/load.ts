@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { dirname, extname, resolve } from "node:path";
+import { importLater } from "../import_later.ts";
+import { dirname, extname, resolve } from "../path.ts";
 import type { PlanIssue } from "../errors.ts";
 import type { GraphStats } from "../dag/graph.ts";
 import type { LoadedPlan, PlanIR } from "./ir.ts";
@@ -60,7 +61,9 @@ export function isModulePlan(path: string): boolean {
 
 async function readSource(file: string): Promise<PlanSource> {
   if (isModulePlan(file)) {
-    const { evaluatePlanModule } = await import("./sandbox.ts");
+    const { evaluatePlanModule } = await importLater<typeof import("./sandbox.ts")>(
+      new URL("./sandbox.ts", import.meta.url),
+    );
     return await evaluatePlanModule(file);
   }
   let text: string;

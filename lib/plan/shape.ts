@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
 import { didYouMean, type PlanIssue } from "../errors.ts";
 import { dotted, typeName } from "./describe.ts";
 import { matchesSchema } from "./json_schema_check.ts";
@@ -115,7 +116,9 @@ export async function checkShape(data: unknown, map: SourceMap): Promise<ShapeRe
   if (matchesSchema(PLAN_HEAD_JSON_SCHEMA, rest)) {
     result.plan = rest as Omit<AuthoredPlan, "tasks">;
   } else {
-    const { checkPlanHead } = await import("./shape_issues.ts");
+    const { checkPlanHead } = await importLater<typeof import("./shape_issues.ts")>(
+      new URL("./shape_issues.ts", import.meta.url),
+    );
     const head = checkPlanHead(rest, map);
     issues.push(...head.issues);
     if (head.plan) result.plan = head.plan;
@@ -148,7 +151,9 @@ export async function checkShape(data: unknown, map: SourceMap): Promise<ShapeRe
     }
   });
   if (slow.length > 0) {
-    const { checkTaskShape } = await import("./shape_issues.ts");
+    const { checkTaskShape } = await importLater<typeof import("./shape_issues.ts")>(
+      new URL("./shape_issues.ts", import.meta.url),
+    );
     for (const i of slow) {
       const checked = checkTaskShape(tasks[i], i, map);
       issues.push(...checked.issues);

@@ -6,7 +6,7 @@
  * @module
  */
 import { pathExists } from "../fs.ts";
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 import { didYouMean, type PlanIssue } from "../errors.ts";
 import { findCycle, type GraphStats, graphStats } from "../dag/graph.ts";
 import type { AuthoredPlan } from "./schema.ts";

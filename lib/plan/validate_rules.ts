@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 import type { PlanIssue } from "../errors.ts";
 import { isDirectory, pathExists } from "../fs.ts";
 import type { WorkingTask } from "./lower.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative } from "../path.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import type { TaskResult } from "./result.ts";

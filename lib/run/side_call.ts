@@ -18,7 +18,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { PRICING } from "../../engines/pricing.ts";
 import type {
   CostSource,

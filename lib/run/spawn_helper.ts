@@ -21,7 +21,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join } from "../path.ts";
 
 /** The helper's C source (Linux x86-64, no libc: raw system calls). */
 export const SPAWN_HELPER_SOURCE =

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { RUN_FILES, taskFiles } from "../run/artifacts.ts";
 import type { EventRecord, EventSubscriber } from "../run/events.ts";
 import type { RunSink } from "../run/run_plan.ts";
