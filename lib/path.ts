@@ -118,9 +118,18 @@ export function toFileUrl(path: string): URL {
   return url;
 }
 
-/** The path of a `file:` URL (string or URL); throws a TypeError for any other scheme. */
+/**
+ * The path of a `file:` URL (string or URL). Throws a TypeError for any other scheme and, as
+ * `node:url`'s `fileURLToPath` does, for a host (`file://host/x`) or an encoded `/` (`%2F`).
+ */
 export function fromFileUrl(url: string | URL): string {
   const parsed = url instanceof URL ? url : new URL(url);
   if (parsed.protocol !== "file:") throw new TypeError(`not a file URL: ${parsed.href}`);
+  if (parsed.hostname !== "") {
+    throw new TypeError(`File URL host must be "localhost" or empty on ${Deno.build.os}`);
+  }
+  if (/%2f/i.test(parsed.pathname)) {
+    throw new TypeError("File URL path must not include encoded / characters");
+  }
   return decodeURIComponent(parsed.pathname.replace(/%(?![0-9A-Fa-f]{2})/g, "%25"));
 }

@@ -67,4 +67,10 @@ Deno.test("toFileUrl and fromFileUrl agree with node:url, special characters inc
     assert.equal(path.fromFileUrl(path.toFileUrl(s)), fileURLToPath(pathToFileURL(s)), s);
   }
   assert.equal(path.fromFileUrl("file:///a%20b/%C3%BC"), "/a b/ü");
+  assert.equal(path.fromFileUrl("file://localhost/a"), fileURLToPath("file://localhost/a"));
+  // what fileURLToPath rejects (a store given as `--db file://host/x.db` must stay an error)
+  for (const bad of ["file://host/x", "file:///a%2Fb", "file:///a%2fb"]) {
+    assert.throws(() => fileURLToPath(bad), TypeError);
+    assert.throws(() => path.fromFileUrl(bad), TypeError, bad);
+  }
 });

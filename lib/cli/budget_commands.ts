@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
+import { pathExists } from "../fs.ts";
 import { formatUsd } from "../cost/budget.ts";
 import { estimateTasks, type TaskEstimate } from "../cost/estimate.ts";
 import {
@@ -74,7 +74,7 @@ export async function budgetSources(
 /** The store a plan command reads: explicit, else beside the plan; undefined when none exists. */
 async function planStore(plan: LoadedPlan, db: string | undefined): Promise<Store | undefined> {
   const location = storeForRun(plan.source, { db });
-  if (location.kind === "file" && !existsSync(location.path)) return undefined;
+  if (location.kind === "file" && !pathExists(location.path)) return undefined;
   return await openStore(location, { busyTimeoutMs: READ_BUSY_TIMEOUT_MS, create: false });
 }
 

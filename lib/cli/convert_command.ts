@@ -6,9 +6,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "../path.ts";
 import { EXIT } from "../errors.ts";
 import { convertPlan, type PlanFormat } from "../plan/convert.ts";
 import { displayPath, issueLines, paint } from "./output.ts";
@@ -29,12 +27,16 @@ export interface ConvertCommandOptions {
  * @param text its new content
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  const random = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const temp = join(dirname(path), `.${basename(path)}.${random}.tmp`);
   try {
-    await writeFile(temp, text, { flag: "wx" });
-    await rename(temp, path);
+    await Deno.writeTextFile(temp, text, { createNew: true });
+    await Deno.rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    await Deno.remove(temp).catch((gone) => {
+      if (!(gone instanceof Deno.errors.NotFound)) throw gone;
+    });
     throw error;
   }
 }

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { pathExists } from "../fs.ts";
+import { dirname, resolve } from "../path.ts";
 import { ENGINES } from "../../engines/registry.ts";
 import type { Engine } from "../../engines/types.ts";
 import type { MaestroError } from "../errors.ts";
@@ -262,7 +262,7 @@ export async function checkSpawnHelper(): Promise<SpawnCheck> {
 export function checkStore(options: { db?: string; plan?: string } = {}): StoreCheck {
   const cwd = Deno.cwd();
   const fileExists = (location: StoreLocation) =>
-    location.kind === "file" ? existsSync(location.path) : null;
+    location.kind === "file" ? pathExists(location.path) : null;
   try {
     const explicit = explicitStore({ db: options.db });
     if (explicit) {
@@ -312,10 +312,10 @@ export function checkStore(options: { db?: string; plan?: string } = {}): StoreC
  * @param path the run folder (absolute)
  */
 export async function checkRunDir(path: string): Promise<RunDirCheck> {
-  const exists = existsSync(path);
+  const exists = pathExists(path);
   let folder = resolve(path);
-  while (!existsSync(folder) && dirname(folder) !== folder) folder = dirname(folder);
-  if (!statSync(folder).isDirectory()) {
+  while (!pathExists(folder) && dirname(folder) !== folder) folder = dirname(folder);
+  if (!Deno.statSync(folder).isDirectory) {
     return { path, exists, writable: false, error: `${folder} is not a folder` };
   }
   try {

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { pathExists } from "../fs.ts";
+import { join } from "../path.ts";
 import { EXIT, MaestroError, PlanError } from "../errors.ts";
 import { type EvalReport, loadEvalFile, runEval } from "../gates/eval.ts";
 import { taskEnvironment } from "../run/env.ts";
@@ -63,7 +63,7 @@ export async function evalCommand(
   runDir: string,
   options: EvalCommandOptions = {},
 ): Promise<number> {
-  if (!existsSync(join(runDir, "events.jsonl")) && !existsSync(join(runDir, "run_manifest.json"))) {
+  if (!pathExists(join(runDir, "events.jsonl")) && !pathExists(join(runDir, "run_manifest.json"))) {
     throw new MaestroError("E113", `${runDir} is not a run directory (no events.jsonl)`, {
       exitCode: EXIT.invalid,
       hint: "pass the folder of one run, e.g. .maestro-runs/<run-id>_<plan>",

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { pathExists } from "../fs.ts";
+import { join } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import { RUN_FILES } from "../run/artifacts.ts";
 import { verifyRun } from "../run/verify.ts";
@@ -14,7 +14,7 @@ import { displayPath, paint, printJson } from "./output.ts";
 
 /** `maestro verify <run-dir> [--json]`. */
 export async function verifyCommand(runDir: string, options: { json?: boolean }): Promise<number> {
-  if (!existsSync(join(runDir, RUN_FILES.events))) {
+  if (!pathExists(join(runDir, RUN_FILES.events))) {
     throw new MaestroError("E113", `${runDir} is not a run directory (no ${RUN_FILES.events})`, {
       exitCode: EXIT.invalid,
     });

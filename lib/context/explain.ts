@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { pathExists } from "../fs.ts";
+import { join, resolve } from "../path.ts";
 import type { PlanIR, TaskIR } from "../plan/ir.ts";
 import { taskFiles } from "../run/artifacts.ts";
 import { builtinEngines, type EngineRegistry } from "../run/engine_executor.ts";
@@ -23,7 +23,6 @@ import { SIDE_CALL_CACHE_DIR } from "./run_context.ts";
 import { contextTarget, prepareContext, promptTemplate } from "./runtime.ts";
 import type { ContextReport } from "./types.ts";
 import { taintedTasks } from "./upstream.ts";
-import { join } from "node:path";
 
 /** What {@linkcode explainContext} returns. */
 export interface ContextExplanation {
@@ -57,9 +56,9 @@ export class ExplainError extends Error {
 }
 
 function readResult(path: string): TaskResult | undefined {
-  if (!existsSync(path)) return undefined;
+  if (!pathExists(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as TaskResult;
+    return JSON.parse(Deno.readTextFileSync(path)) as TaskResult;
   } catch {
     return undefined;
   }
@@ -105,7 +104,7 @@ export async function explainContext(
     );
   }
   const runPath = options.runPath ? resolve(options.runPath) : findLastRun(ir.run_dir, ir.name);
-  if (!runPath || !existsSync(runPath)) {
+  if (!runPath || !pathExists(runPath)) {
     throw new ExplainError(
       options.runPath
         ? `run directory not found: ${options.runPath}`

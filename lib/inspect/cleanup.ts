@@ -20,8 +20,8 @@
  *
  * @module
  */
-import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { pathExists, readDirNamesSync } from "../fs.ts";
+import { basename, dirname, isAbsolute, join } from "../path.ts";
 import { RUN_FILES } from "../run/artifacts.ts";
 import type { Store } from "../store/store.ts";
 import { type LiveScan, runLiveness, scanLiveRuns } from "./liveness.ts";
@@ -137,7 +137,7 @@ function runIdOnDisk(dir: string): string | null {
     }
   } catch { /* no readable first line */ }
   try {
-    const manifest = JSON.parse(readFileSync(join(dir, RUN_FILES.manifest), "utf8"));
+    const manifest = JSON.parse(Deno.readTextFileSync(join(dir, RUN_FILES.manifest)));
     if (typeof manifest?.run_id === "string") return manifest.run_id;
   } catch { /* none */ }
   return null;
@@ -149,9 +149,9 @@ function unsafeReason(row: Row): string | null {
   if (!isAbsolute(dir)) return "its directory is not an absolute path";
   if (dirname(dir) === dir || dirname(dir) === "/") return "its directory is a top-level folder";
   if (!basename(dir).startsWith(row.run_id)) return "the directory's name is not the run's";
-  const info = lstatSync(dir);
-  if (info.isSymbolicLink()) return "its directory is a symbolic link";
-  if (!info.isDirectory()) return "its path is not a directory";
+  const info = Deno.lstatSync(dir);
+  if (info.isSymlink) return "its directory is a symbolic link";
+  if (!info.isDirectory) return "its path is not a directory";
   const onDisk = runIdOnDisk(dir);
   if (onDisk === null) return "the directory holds no readable events.jsonl or manifest";
   if (onDisk !== row.run_id) return `the directory holds run ${onDisk}`;
@@ -165,15 +165,15 @@ function sizeOf(dir: string): number {
     const at = stack.pop()!;
     let names: string[];
     try {
-      names = readdirSync(at);
+      names = readDirNamesSync(at);
     } catch {
       continue;
     }
     for (const name of names) {
       const path = join(at, name);
       try {
-        const info = lstatSync(path);
-        if (info.isDirectory()) stack.push(path);
+        const info = Deno.lstatSync(path);
+        if (info.isDirectory) stack.push(path);
         else total += info.size;
       } catch { /* gone */ }
     }
@@ -265,7 +265,7 @@ export async function cleanupRuns(store: Store, options: CleanupOptions): Promis
   const removable: { row: Row; missing: boolean }[] = [];
   for (const row of selected) {
     if (keptIds.has(row.run_id)) continue;
-    if (!existsSync(row.run_dir)) {
+    if (!pathExists(row.run_dir)) {
       removable.push({ row, missing: true });
       continue;
     }

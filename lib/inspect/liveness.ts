@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { pathExists } from "../fs.ts";
+import { join } from "../path.ts";
 import { RUN_FILES } from "../run/artifacts.ts";
 
 /** What the live processes hold. */
@@ -26,7 +26,9 @@ export function scanLiveRuns(): LiveScan {
   const scan: LiveScan = { known: false, openEventLogs: new Set(), runIds: new Set() };
   let pids: string[];
   try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+    pids = Array.from(Deno.readDirSync("/proc"), (e) => e.name).filter((name) =>
+      /^\d+$/.test(name)
+    );
   } catch {
     return scan;
   }
@@ -35,20 +37,20 @@ export function scanLiveRuns(): LiveScan {
   for (const pid of pids) {
     if (pid === self) continue;
     try {
-      const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+      const environ = Deno.readTextFileSync(`/proc/${pid}/environ`);
       for (const entry of environ.split("\0")) {
         if (entry.startsWith("MAESTRO_RUN_ID=")) scan.runIds.add(entry.slice(15));
       }
     } catch { /* gone, or not ours */ }
     let fds: string[];
     try {
-      fds = readdirSync(`/proc/${pid}/fd`);
+      fds = Array.from(Deno.readDirSync(`/proc/${pid}/fd`), (e) => e.name);
     } catch {
       continue;
     }
     for (const fd of fds) {
       try {
-        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const target = Deno.readLinkSync(`/proc/${pid}/fd/${fd}`);
         if (target.endsWith(`/${RUN_FILES.events}`)) scan.openEventLogs.add(target);
       } catch { /* closed meanwhile */ }
     }
@@ -68,13 +70,13 @@ export type Liveness = "finished" | "running" | "unknown" | "stopped";
  * @returns `finished` (manifest), `running`, `stopped` (killed: nothing holds it), or `unknown`
  */
 export function runLiveness(dir: string, runId: string, scan: () => LiveScan): Liveness {
-  if (existsSync(join(dir, RUN_FILES.manifest))) return "finished";
+  if (pathExists(join(dir, RUN_FILES.manifest))) return "finished";
   const live = scan();
   if (!live.known) return "unknown";
   const log = join(dir, RUN_FILES.events);
   let real = log;
   try {
-    real = realpathSync(log);
+    real = Deno.realPathSync(log);
   } catch { /* no event log */ }
   if (live.openEventLogs.has(log) || live.openEventLogs.has(real) || live.runIds.has(runId)) {
     return "running";

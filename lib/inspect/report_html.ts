@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { Sha256 } from "../sha256.ts";
 import { REPORT_CSS, REPORT_JS } from "./_report_assets.ts";
 import { layoutDag } from "./dag_layout.ts";
 import type { LogExcerpt } from "./log_text.ts";
@@ -286,7 +286,7 @@ export function renderReportHtml(
   data: ReportData,
   logs: ReadonlyMap<string, LogExcerpt | null>,
 ): string {
-  const scriptHash = createHash("sha256").update(REPORT_JS).digest("base64");
+  const scriptHash = btoa(String.fromCharCode(...new Sha256().update(REPORT_JS).digestBytes()));
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; ` +
     "img-src data:; base-uri 'none'; form-action 'none'";
   const title = `${data.run.plan_name} · ${data.run.run_id} · ${data.run.status}`;

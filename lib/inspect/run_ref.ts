@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { isDirectory, pathExists, readDirNamesSync } from "../fs.ts";
+import { dirname, join, resolve } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import { RUN_FILES, sanitizePlanName } from "../run/artifacts.ts";
 import { displayLocation, type StoreLocation } from "../store/location.ts";
@@ -89,7 +89,7 @@ export class RunResolver {
    */
   async resolve(ref: string): Promise<ResolvedRun> {
     const path = resolve(this.#cwd, ref);
-    if (existsSync(path) && statSync(path).isDirectory()) {
+    if (isDirectory(path)) {
       if (!looksLikeRunDir(path)) {
         throw new MaestroError(
           "E113",
@@ -129,7 +129,7 @@ export class RunResolver {
     if (found[0]) return { dir: found[0], via: "run-root" };
     const where = [
       this.#location ? displayLocation(this.#location, this.#cwd) : null,
-      ...this.#runRoots().filter(existsSync),
+      ...this.#runRoots().filter((root) => pathExists(root)),
     ].filter(Boolean).join(", ") || `${RUN_ROOT} (none here)`;
     throw notFound(ref, where, this.#options.plan);
   }
@@ -198,7 +198,7 @@ export class RunResolver {
     for (const root of this.#runRoots()) {
       let names: string[];
       try {
-        names = readdirSync(root);
+        names = readDirNamesSync(root);
       } catch {
         continue;
       }

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { pathExists } from "../fs.ts";
+import { basename, join, resolve } from "../path.ts";
 import { RUN_FILES, type RunManifest, type TaskGraphEntry } from "../run/artifacts.ts";
 import type { TaskStatus } from "../run/events.ts";
 import { readPriorRun, wholeLines } from "../run/resume.ts";
@@ -73,7 +73,7 @@ export class RunDirError extends Error {
 
 function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
+    return JSON.parse(Deno.readTextFileSync(path));
   } catch (error) {
     throw new RunDirError(`cannot read ${path}: ${(error as Error).message}`);
   }
@@ -85,7 +85,7 @@ function round3(n: number): number {
 
 /** Whether a folder looks like a run directory (an event log or a manifest). */
 export function looksLikeRunDir(dir: string): boolean {
-  return existsSync(join(dir, RUN_FILES.events)) || existsSync(join(dir, RUN_FILES.manifest));
+  return pathExists(join(dir, RUN_FILES.events)) || pathExists(join(dir, RUN_FILES.manifest));
 }
 
 function fromManifest(dir: string, manifest: RunManifest): RunView {
@@ -125,7 +125,7 @@ function fromManifest(dir: string, manifest: RunManifest): RunView {
 function eventFacts(dir: string) {
   let text = "";
   try {
-    text = readFileSync(join(dir, RUN_FILES.events), "utf8");
+    text = Deno.readTextFileSync(join(dir, RUN_FILES.events));
   } catch { /* none */ }
   const facts = {
     runId: null as string | null,
@@ -207,7 +207,7 @@ export function loadRunView(path: string): RunView {
     );
   }
   const manifestPath = join(dir, RUN_FILES.manifest);
-  if (existsSync(manifestPath)) {
+  if (pathExists(manifestPath)) {
     const manifest = readJson(manifestPath) as RunManifest;
     if (typeof manifest !== "object" || manifest === null || typeof manifest.run_id !== "string") {
       throw new RunDirError(`${manifestPath} is not a run manifest`);

@@ -7,8 +7,7 @@
  * @module
  */
 import { importLater } from "../import_later.ts";
-import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename } from "../path.ts";
 import { stringify } from "yaml";
 import type { PlanIssue } from "../errors.ts";
 import { isModulePlan, loadPlan } from "./load.ts";
@@ -98,7 +97,7 @@ async function authoredData(file: string): Promise<{ data?: unknown; errors: Pla
     );
     return await evaluatePlanModule(file);
   }
-  const parsed = parseYaml(await readFile(file, "utf8"), file);
+  const parsed = parseYaml(await Deno.readTextFile(file), file);
   return parsed;
 }
 

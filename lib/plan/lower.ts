@@ -6,8 +6,7 @@
  * @module
  */
 import { pathExists } from "../fs.ts";
-import { dirname, isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, fromFileUrl, isAbsolute, resolve } from "../path.ts";
 import type { AuthoredDefaults, AuthoredPlan, AuthoredTask } from "./schema.ts";
 import { isBuiltinEngine } from "./names.ts";
 import { KNOWN_KEYS } from "./keys.ts";
@@ -203,7 +202,7 @@ function promptSource(
  * the plan's folder, an absolute path, or a `file:` URL).
  */
 export function engineModulePath(baseDir: string, path: string): string {
-  if (path.startsWith("file://")) return fileURLToPath(path);
+  if (path.startsWith("file://")) return fromFileUrl(path);
   return resolve(baseDir, path.startsWith("file:") ? path.slice("file:".length) : path);
 }
 

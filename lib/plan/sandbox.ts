@@ -11,9 +11,8 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { isFile } from "../fs.ts";
+import { dirname, fromFileUrl, resolve, toFileUrl } from "../path.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { PlanIssue } from "../errors.ts";
 import type { CallSite, PlanSites } from "./builder.ts";
@@ -84,7 +83,7 @@ export function sandboxArgs(file: string): string[] {
   // The plan is imported statically from a data: main module: Deno loads the module graph
   // without read permission, so the child needs no access to Maestro's folder or the cache.
   const main = `import { report } from ${JSON.stringify(CHILD_URL)};\n` +
-    `import * as plan from ${JSON.stringify(pathToFileURL(file).href)};\nreport(plan);\n`;
+    `import * as plan from ${JSON.stringify(toFileUrl(file).href)};\nreport(plan);\n`;
   return [
     "run",
     ...RESOLUTION_FLAGS,
@@ -165,7 +164,7 @@ export async function evaluatePlanModule(
     column: 0,
     hint,
   });
-  if (!existsSync(path) || !statSync(path).isFile()) {
+  if (!isFile(path)) {
     return failed([issue("E081", `plan file not found: ${path}`, "check the path")]);
   }
 
@@ -223,7 +222,7 @@ function unknownPositions(file: string): SourceMap {
 
 /** A source map for a TS plan: tasks point at their `.task(` call, the rest at `plan(`. */
 function sitesMap(file: string, sites: PlanSites): SourceMap {
-  const url = pathToFileURL(file).href;
+  const url = toFileUrl(file).href;
   const inPlan = (stack: readonly CallSite[] | undefined) => stack?.find((s) => s.url === url);
   const planSite = inPlan(sites.plan);
   return {
@@ -272,13 +271,13 @@ function attempted(kind: string, target: string): string {
 /** Parses the child's stderr into issues, positioned in the plan's folder where possible. */
 export function childErrors(file: string, stderr: string, exitCode: number): PlanIssue[] {
   const lines = stderr.replace(ANSI, "").split("\n");
-  const folderUrl = pathToFileURL(dirname(file)).href;
+  const folderUrl = toFileUrl(dirname(file)).href;
   const folder = folderUrl.endsWith("/") ? folderUrl : `${folderUrl}/`;
   const where = (from: number) => {
     for (let i = from; i < lines.length; i++) {
       const match = AT_FRAME.exec(lines[i]!);
       if (match && match[1]!.startsWith(folder)) {
-        return { file: fileURLToPath(match[1]!), line: Number(match[2]), column: Number(match[3]) };
+        return { file: fromFileUrl(match[1]!), line: Number(match[2]), column: Number(match[3]) };
       }
     }
     return { file, line: 0, column: 0 };

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { statSync } from "node:fs";
-import { extname } from "node:path";
+import { extname } from "../path.ts";
 import { didYouMean, type PlanIssue } from "../errors.ts";
 import { engineModulePath, type WorkingTask } from "./lower.ts";
 import {
@@ -79,14 +78,14 @@ function moduleProblem(
   }
   let info;
   try {
-    info = statSync(absolute);
+    info = Deno.statSync(absolute);
   } catch {
     return {
       message: `module not found: ${path}`,
       hint: `module paths are relative to the plan's folder (${absolute} does not exist)`,
     };
   }
-  if (!info.isFile()) return { message: `"${path}" is not a file`, hint: "name the module file" };
+  if (!info.isFile) return { message: `"${path}" is not a file`, hint: "name the module file" };
   return undefined;
 }
 

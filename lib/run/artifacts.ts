@@ -6,10 +6,8 @@
  *
  * @module
  */
-import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join } from "../path.ts";
+import { sha256Hex } from "../sha256.ts";
 import type { PlanIR } from "../plan/ir.ts";
 import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
 import type { ManifestBudget } from "./budget_guard.ts";
@@ -49,13 +47,14 @@ export function makeRunId(micros: number): string {
   const stamp = `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}_` +
     `${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}_` +
     p(micros % 1_000_000, 6);
-  return `${stamp}_${randomBytes(3).toString("hex")}`;
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]! >>> 8; // 24 random bits
+  return `${stamp}_${random.toString(16).padStart(6, "0")}`;
 }
 
 /** Creates the run directory; returns its path. */
 export async function createRunDir(root: string, runId: string, planName: string): Promise<string> {
   const path = join(root, `${runId}_${sanitizePlanName(planName)}`);
-  await mkdir(path, { recursive: true });
+  await Deno.mkdir(path, { recursive: true });
   return path;
 }
 
@@ -135,21 +134,19 @@ export function fileHashSync(path: string): string | null {
     }
   }
   try {
-    return sha256Hex(readFileSync(path));
+    return sha256Hex(Deno.readFileSync(path));
   } catch {
     return null;
   }
 }
 
-/** SHA-256 hex of some bytes. */
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
+/** SHA-256 hex of some bytes (a string as UTF-8); re-exported from `lib/sha256.ts`. */
+export { sha256Hex };
 
 /** SHA-256 hex of a file's bytes, or null when it cannot be read. */
 export async function fileHash(path: string): Promise<string | null> {
   try {
-    return sha256Hex(await readFile(path));
+    return sha256Hex(await Deno.readFile(path));
   } catch {
     return null;
   }

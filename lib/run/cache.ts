@@ -14,7 +14,6 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import type { TaskIR } from "../plan/ir.ts";
 import type { Engine } from "../../engines/types.ts";
 import { type EngineRegistry, findBinary } from "./engine_executor.ts";
@@ -25,7 +24,7 @@ import { renderCommand } from "./attempt_helpers.ts";
 import type { FlatPlan } from "./groups.ts";
 import type { TaskResult } from "./result.ts";
 import { type CacheComponents, cacheComponents, sha256, type UpstreamValue } from "./cache_key.ts";
-import type { InputHasher } from "./cache_inputs.ts";
+import type { InputHashing } from "./lazy_input_hasher.ts";
 
 /** A cache entry as stored. */
 export interface CacheEntry {
@@ -165,7 +164,7 @@ export interface KeyBuilderOptions {
   /** Maestro's environment (PATH to find engine CLIs). */
   parentEnv: Readonly<Record<string, string>>;
   /** Hashes `inputs:` files. */
-  hasher: InputHasher;
+  hasher: InputHashing;
   /** Version of an engine CLI by path (the backend's memo). */
   engineVersion: (path: string) => Promise<string | null>;
   /** The plan's folder (paths are keyed relative to it). */
@@ -213,7 +212,7 @@ export class KeyBuilder {
     let hash = this.#modules.get(path);
     if (hash === undefined) {
       try {
-        hash = sha256(readFileSync(path));
+        hash = sha256(Deno.readFileSync(path));
       } catch {
         hash = "unreadable";
       }

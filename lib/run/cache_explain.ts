@@ -35,7 +35,7 @@ import {
   storedComponents,
   type UpstreamValue,
 } from "./cache_key.ts";
-import { InputHasher } from "./cache_inputs.ts";
+import { LazyInputHasher } from "./lazy_input_hasher.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import type { EngineRegistry } from "./engine_executor.ts";
 import { flattenGroups, groupOutcome } from "./groups.ts";
@@ -121,7 +121,7 @@ export async function explainCache(
   const keys = new KeyBuilder({
     engines: options.engines,
     parentEnv: options.parentEnv,
-    hasher: new InputHasher(),
+    hasher: new LazyInputHasher(),
     engineVersion: (path) => backend.engineVersion(path),
     baseDir: options.baseDir,
   });

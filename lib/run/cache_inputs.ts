@@ -16,10 +16,13 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { type Dirent, globSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { isAbsolute, join, matchesGlob, relative, resolve, sep } from "node:path";
+// the only node: imports left in the run-time (globSync and matchesGlob have no Deno
+// counterpart): lazy_input_hasher.ts loads this module for tasks that declare `inputs:`
+import { type Dirent, globSync } from "node:fs";
+import { matchesGlob } from "node:path";
+import { isFile } from "../fs.ts";
+import { isAbsolute, join, relative, resolve, sep } from "../path.ts";
+import { Sha256, sha256Hex } from "../sha256.ts";
 
 /** Above this many files, a task's inputs are keyed per pattern (one digest each). */
 export const MAX_LISTED_INPUTS = 2000;
@@ -41,14 +44,6 @@ function splitPattern(workdir: string, pattern: string): { base: string; rest: s
   return { base, rest: parts.slice(i).join("/") };
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 function walkFiles(folder: string): string[] {
   // every file under a folder, dot files included (the folder was named explicitly)
   const found = globSync("**/*", { cwd: folder, withFileTypes: true }) as unknown as Dirent[];
@@ -66,9 +61,9 @@ function matchPattern(workdir: string, pattern: string): string[] {
   const { base, rest } = splitPattern(workdir, pattern);
   if (rest === "") {
     try {
-      const info = statSync(base);
-      if (info.isFile()) return [base];
-      if (info.isDirectory()) return walkFiles(base);
+      const info = Deno.statSync(base);
+      if (info.isFile) return [base];
+      if (info.isDirectory) return walkFiles(base);
     } catch { /* no such file: matches nothing */ }
     return [];
   }
@@ -150,11 +145,11 @@ export class InputHasher {
     }
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await Deno.readFile(path);
     } catch {
       return null;
     }
-    const hash = createHash("sha256").update(bytes).digest("hex");
+    const hash = sha256Hex(bytes);
     this.#hashes.set(path, { size: info.size, mtime, ino: info.ino, hash });
     return hash;
   }
@@ -176,9 +171,9 @@ export class InputHasher {
     const perPattern: Record<string, string> = {};
     for (const pattern of patterns.filter((p) => !p.startsWith("!"))) {
       const own = this.files(workdir, [pattern, ...patterns.filter((p) => p.startsWith("!"))]);
-      const digest = createHash("sha256");
+      const digest = new Sha256();
       for (const file of own) digest.update(`${file}\0${listed[file]}\n`);
-      perPattern[`glob:${pattern}`] = digest.digest("hex");
+      perPattern[`glob:${pattern}`] = digest.digest();
     }
     return perPattern;
   }

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { isAbsolute, relative } from "../path.ts";
+import { sha256Hex } from "../sha256.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import type { TaskResult } from "./result.ts";
@@ -100,7 +100,7 @@ export interface ComponentSources {
 
 /** SHA-256 hex of a string's UTF-8 bytes (or of bytes). */
 export function sha256(text: string | Uint8Array): string {
-  return createHash("sha256").update(text).digest("hex");
+  return sha256Hex(text);
 }
 
 /** A field's keyed form: its canonical JSON when short (readable in explain), else its hash. */

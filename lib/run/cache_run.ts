@@ -30,7 +30,7 @@ import {
   storedComponents,
   type UpstreamValue,
 } from "./cache_key.ts";
-import { InputHasher } from "./cache_inputs.ts";
+import { LazyInputHasher } from "./lazy_input_hasher.ts";
 import { linkOrCopy } from "./cache_files.ts";
 import type { EngineRegistry } from "./engine_executor.ts";
 import type { FlatPlan } from "./groups.ts";
@@ -111,7 +111,7 @@ export function restoreResult(
 export class RunCache {
   readonly #options: RunCacheOptions;
   readonly #keys: KeyBuilder;
-  readonly #hasher = new InputHasher();
+  readonly #hasher = new LazyInputHasher();
   readonly #byId: Map<string, TaskIR>;
   /** Keys of tasks dispatched and not yet final. */
   #pending = new Map<string, { key: string; components: CacheComponents }>();

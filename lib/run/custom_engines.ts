@@ -10,8 +10,7 @@
  *
  * @module
  */
-import { isAbsolute, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { isAbsolute, relative, toFileUrl } from "../path.ts";
 import type { Engine } from "../../engines/types.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import type { TaskIR } from "../plan/ir.ts";
@@ -74,7 +73,7 @@ function failure(name: string, message: string, hint: string): MaestroError {
 export async function importEngine(name: string, modulePath: string): Promise<Engine> {
   let exports: Record<string, unknown>;
   try {
-    exports = await import(pathToFileURL(modulePath).href);
+    exports = await import(toFileUrl(modulePath).href);
   } catch (error) {
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw failure(

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { pathExists } from "../fs.ts";
+import { isAbsolute, join } from "../path.ts";
 import { engineFor, taskSpec } from "../../engines/registry.ts";
 import type {
   BuildContext,
@@ -87,15 +87,15 @@ export class EngineSetupError extends Error {
 export function findBinary(binary: string, env: Record<string, string>, cwd: string) {
   const isExe = (p: string) => {
     try {
-      const info = statSync(p);
-      return info.isFile() && (info.mode & 0o111) !== 0;
+      const info = Deno.statSync(p);
+      return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
     } catch {
       return false;
     }
   };
   if (binary.includes("/")) {
     const path = isAbsolute(binary) ? binary : join(cwd, binary);
-    return existsSync(path) && isExe(path) ? path : undefined;
+    return pathExists(path) && isExe(path) ? path : undefined;
   }
   for (const dir of (env.PATH ?? "").split(":")) {
     const path = join(dir === "" ? cwd : isAbsolute(dir) ? dir : join(cwd, dir), binary);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { isFile } from "../fs.ts";
 import type { TaskIR } from "../plan/ir.ts";
 
 /** A prompt, or the runtime error (E100/E101/E103) that prevented it. */
@@ -39,10 +39,8 @@ export function markdownSection(markdown: string, heading: string): string | und
 }
 
 function readPromptFile(path: string, field: string): string | { error: string } {
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    return { error: `E100 ${field} not found: ${path}` };
-  }
-  return readFileSync(path, "utf8");
+  if (!isFile(path)) return { error: `E100 ${field} not found: ${path}` };
+  return Deno.readTextFileSync(path);
 }
 
 /**

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../sha256.ts";
 import { canonicalJson } from "./canonical_json.ts";
 
 /** `prev_hash` of the first line: 64 zeros. */
@@ -349,7 +349,7 @@ export function eventTimestamp(date: Date = new Date()): string {
 
 /** The hash of one line: SHA-256 hex over canonical JSON of the event plus `prevHash`. */
 export function eventHash(event: Record<string, unknown>, prevHash: string): string {
-  return createHash("sha256").update(canonicalJson(event) + prevHash, "utf8").digest("hex");
+  return sha256Hex(canonicalJson(event) + prevHash);
 }
 
 /** Appends hash-chained lines to events.jsonl, one write per line, never rewriting. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { createHash, type Hash } from "node:crypto";
+import { Sha256 } from "../sha256.ts";
 import {
   type ManifestInput,
   manifestSkeleton,
@@ -54,7 +54,7 @@ class AtomicWriter {
   #file: Deno.FsFile;
   #temp: string;
   #path: string;
-  #hash: Hash = createHash("sha256");
+  #hash = new Sha256();
   #buffer = new Uint8Array(CHUNK);
   #used = 0;
   size = 0;
@@ -101,7 +101,7 @@ class AtomicWriter {
     this.#flush();
     this.#file.close();
     Deno.renameSync(this.#temp, this.#path);
-    return this.#hash.digest("hex");
+    return this.#hash.digest();
   }
 
   abort(): void {

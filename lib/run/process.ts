@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { pathExists } from "../fs.ts";
+import { delimiter, join } from "../path.ts";
 import type { LogFile } from "./log_file.ts";
 import { ensureSpawnHelper, type SpawnHelper } from "./spawn_helper.ts";
 
@@ -95,7 +95,7 @@ export interface ProcessOutcome {
 
 function onPath(binary: string): boolean {
   const dirs = (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(delimiter);
-  return dirs.some((dir) => dir && existsSync(join(dir, binary)));
+  return dirs.some((dir) => dir && pathExists(join(dir, binary)));
 }
 
 let wrapperCache: string[] | undefined;

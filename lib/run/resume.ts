@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { pathExists, readDirNamesSync } from "../fs.ts";
+import { join } from "../path.ts";
 import { RUN_FILES, sanitizePlanName, taskFiles } from "./artifacts.ts";
 import type { TaskStatus } from "./events.ts";
 import { killGroup } from "./process.ts";
@@ -40,7 +40,7 @@ export function wholeLines(text: string): { lines: string[]; partial: boolean } 
 
 function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as T;
+    return JSON.parse(Deno.readTextFileSync(path)) as T;
   } catch {
     return undefined;
   }
@@ -57,7 +57,7 @@ export function readPriorRun(path: string): PriorRun {
   };
   let text = "";
   try {
-    text = readFileSync(join(path, RUN_FILES.events), "utf8");
+    text = Deno.readTextFileSync(join(path, RUN_FILES.events));
   } catch { /* a run without events still may have a manifest */ }
   const { lines, partial } = wholeLines(text);
   prior.partialLastLine = partial;
@@ -93,13 +93,13 @@ export function readPriorRun(path: string): PriorRun {
  * A run killed before writing its manifest counts: it has events.jsonl.
  */
 export function findLastRun(runRoot: string, planName: string): string | undefined {
-  if (!existsSync(runRoot)) return undefined;
+  if (!pathExists(runRoot)) return undefined;
   const suffix = `_${sanitizePlanName(planName)}`;
-  const names = readdirSync(runRoot)
+  const names = readDirNamesSync(runRoot)
     .filter((name) => /^\d{8}_\d{6}_\d{6}_[0-9a-f]{6}_/.test(name) && name.endsWith(suffix))
     .filter((name) =>
-      existsSync(join(runRoot, name, RUN_FILES.events)) ||
-      existsSync(join(runRoot, name, RUN_FILES.manifest))
+      pathExists(join(runRoot, name, RUN_FILES.events)) ||
+      pathExists(join(runRoot, name, RUN_FILES.manifest))
     )
     .sort();
   const last = names.at(-1);
@@ -121,18 +121,18 @@ function membersOfRun(pgid: number, runId: string): number[] {
   const members: number[] = [];
   let entries: string[];
   try {
-    entries = readdirSync("/proc");
+    entries = Array.from(Deno.readDirSync("/proc"), (entry) => entry.name);
   } catch {
     return members;
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const stat = Deno.readTextFileSync(`/proc/${name}/stat`);
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[2]) !== pgid || fields[0] === "Z") continue;
       // Only a process carrying the earlier run's id: a reused pgid is never touched.
-      const environ = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+      const environ = Deno.readTextFileSync(`/proc/${name}/environ`).split("\0");
       if (environ.includes(`MAESTRO_RUN_ID=${runId}`)) members.push(Number(name));
     } catch { /* ended meanwhile, or not ours to read */ }
   }
@@ -147,7 +147,7 @@ const LEFTOVER = /(?:\.tmp-(\d+)-[0-9a-z]+|^\.run_manifest\.json\.spool-(\d+))$/
 
 function processAlive(pid: number): boolean {
   if (Deno.build.os !== "linux") return true; // cannot tell: keep the file
-  return existsSync(`/proc/${pid}`);
+  return pathExists(`/proc/${pid}`);
 }
 
 /**
@@ -161,7 +161,7 @@ export function sweepLeftovers(path: string): string[] {
   const removed: string[] = [];
   let names: string[];
   try {
-    names = readdirSync(path);
+    names = readDirNamesSync(path);
   } catch {
     return removed;
   }

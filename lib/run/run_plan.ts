@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "../path.ts";
 import type { LoadedPlan, PlanIR, TaskIR } from "../plan/ir.ts";
 import { withoutProvenance } from "../plan/ir.ts";
 import { renderTemplate } from "../plan/template.ts";
@@ -47,8 +47,6 @@ import { EngineRoute } from "./engine_route.ts";
 import { BudgetGuard, type BudgetOptions } from "./budget_guard.ts";
 import type { CacheBackend } from "./cache.ts";
 import { RunCache } from "./cache_run.ts";
-import { writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 
 export type { RunManifest, TaskGraphEntry } from "./artifacts.ts";
 export type { EventRecord, EventSubscriber, RunEvent, TaskStatus } from "./events.ts";
@@ -117,6 +115,11 @@ export interface RunSink {
   subscriber: EventSubscriber;
   /** Finishes the queued work; it must never reject (the sink reports its own problems). */
   close(): Promise<void>;
+  /**
+   * Receives each task's result file content as written, before its `task_complete` or
+   * `task_skip` event, so the sink need not read the file back. Must return at once.
+   */
+  result?(taskId: string, json: string): void;
 }
 
 function planOf(plan: PlanIR | LoadedPlan): PlanIR {
@@ -393,6 +396,7 @@ export async function runPlan(
     // the manifest's entry, spooled to disk: the manifest is assembled from it at the end
     spool!.add(index, streamedEntry(task.id, json));
     cache?.settle(task, result, json);
+    options.store?.result?.(task.id, json);
     const ran = result.log_path === files.log;
     if (result.status === "skipped" || (result.status === "cancelled" && !ran)) {
       bus.emit("task_skip", {
@@ -483,7 +487,7 @@ export async function runPlan(
       manifest = written.manifest;
       manifestHash = written.hash;
       const summary = renderSummary(manifest, tasks, facts);
-      await writeFile(join(runPath, RUN_FILES.summary), summary);
+      await Deno.writeTextFile(join(runPath, RUN_FILES.summary), summary);
       summaryHash = sha256Hex(summary);
     }
   } finally {

@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "../path.ts";
+import { sha256Hex } from "../sha256.ts";
 import { PRICING } from "../../engines/pricing.ts";
 import type {
   CostSource,
@@ -140,7 +140,7 @@ export class SideCallCache {
   static key(opts: Pick<SideCallOptions, "engine" | "model" | "args" | "systemPrompt" | "prompt">) {
     const parts = [opts.engine, opts.model ?? "", JSON.stringify(opts.args ?? [])];
     parts.push(opts.systemPrompt ?? "", opts.prompt);
-    return createHash("sha256").update(parts.join("\0")).digest("hex");
+    return sha256Hex(parts.join("\0"));
   }
 
   /** The answer stored under `key`, if any. */

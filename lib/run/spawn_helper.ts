@@ -20,8 +20,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "../path.ts";
+import { Sha256 } from "../sha256.ts";
 
 /** The helper's C source (Linux x86-64, no libc: raw system calls). */
 export const SPAWN_HELPER_SOURCE =
@@ -92,8 +92,8 @@ export function userCacheDir(env: Readonly<Record<string, string | undefined>>):
 
 /** Where the helper for this source version lives (the name carries a hash of source + flags). */
 export function spawnHelperPath(cacheDir: string): string {
-  const hash = createHash("sha256").update(SPAWN_HELPER_SOURCE).update(CC_FLAGS.join(" "))
-    .digest("hex").slice(0, 12);
+  const hash = new Sha256().update(SPAWN_HELPER_SOURCE).update(CC_FLAGS.join(" ")).digest()
+    .slice(0, 12);
   return join(cacheDir, "bin", `maestro-spawn-${hash}`);
 }
 

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
+import { isDirectory } from "../fs.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import type { Masker } from "../security/mask.ts";
 import { commandInvocation, commandText } from "./env.ts";
@@ -204,7 +204,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     return result;
   };
 
-  if (!existsSync(task.workdir) || !statSync(task.workdir).isDirectory()) {
+  if (!isDirectory(task.workdir)) {
     return await finish({ status: "failed", message: `Workdir does not exist: ${task.workdir}` });
   }
   let engine: Engine | undefined;

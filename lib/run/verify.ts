@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { fileHash, RUN_FILES, taskFiles } from "./artifacts.ts";
 import { eventHash, GENESIS_HASH } from "./events.ts";
 import { wholeLines } from "./resume.ts";
@@ -66,7 +65,7 @@ async function checkArtifact(
  * @throws when events.jsonl cannot be read at all
  */
 export async function verifyRun(runPath: string): Promise<VerifyReport> {
-  const text = await readFile(join(runPath, RUN_FILES.events), "utf8");
+  const text = await Deno.readTextFile(join(runPath, RUN_FILES.events));
   const { lines, partial } = wholeLines(text);
   const problems: VerifyProblem[] = [];
   let chainOk = true;

@@ -17,9 +17,8 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, realpathSync, statSync, unlinkSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { pathExists } from "../fs.ts";
+import { basename, dirname, join } from "../path.ts";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { InStatement, Row } from "@libsql/client";
 import type { CacheBackend, CacheEntry, NewCacheEntry, RecordedResult } from "../run/cache.ts";
@@ -148,7 +147,7 @@ export class CacheStore implements CacheBackend {
     this.#store ??= (async () => {
       const readOnly = this.#options.readOnly === true;
       // a read command on a plan that never ran: an empty cache, not an error
-      if (readOnly && this.#location.kind === "file" && !existsSync(this.#location.path)) {
+      if (readOnly && this.#location.kind === "file" && !pathExists(this.#location.path)) {
         return undefined;
       }
       try {
@@ -222,7 +221,7 @@ export class CacheStore implements CacheBackend {
     try {
       const entry = entryOf(rows[0]!, true, options.withLog === false ? undefined : this.#logs);
       // a log file another run's pruning removed: the entry cannot be restored whole
-      if (entry.log_file && !existsSync(entry.log_file)) return undefined;
+      if (entry.log_file && !pathExists(entry.log_file)) return undefined;
       return entry;
     } catch {
       // an entry that does not parse is as good as none: the task runs and replaces it
@@ -257,7 +256,7 @@ export class CacheStore implements CacheBackend {
     if (!row) return undefined;
     try {
       const path = taskFiles(String(row["run_dir"]), taskId).result;
-      const result = JSON.parse(await readFile(path, "utf8")) as TaskResult;
+      const result = JSON.parse(await Deno.readTextFile(path)) as TaskResult;
       return { result, run_id: String(row["run_id"]) };
     } catch {
       return undefined;
@@ -285,10 +284,10 @@ export class CacheStore implements CacheBackend {
     let size = -1;
     let mtime = -1;
     try {
-      real = realpathSync(path);
-      const info = statSync(real);
+      real = Deno.realPathSync(path);
+      const info = Deno.statSync(real);
       size = info.size;
-      mtime = info.mtimeMs;
+      mtime = info.mtime?.getTime() ?? -1;
     } catch { /* probed below, not remembered */ }
     if (size >= 0) {
       const rows = await this.#read(
@@ -325,13 +324,13 @@ export class CacheStore implements CacheBackend {
     let size: number | null = null;
     if (entry.log_path) {
       try {
-        const bytes = await readFile(entry.log_path);
+        const bytes = await Deno.readFile(entry.log_path);
         if (this.#logs) {
           // a local store keeps the run's own file (hard link), whole
           sha = sha256Hex(bytes);
           size = bytes.length;
           const dir = join(this.#logs, sha.slice(0, 2));
-          mkdirSync(dir, { recursive: true });
+          Deno.mkdirSync(dir, { recursive: true });
           linkOrCopy(entry.log_path, join(dir, sha));
         } else {
           log = keptLog(bytes);
@@ -449,7 +448,7 @@ export class CacheStore implements CacheBackend {
       ]);
       if (used.length > 0) continue;
       try {
-        unlinkSync(join(this.#logs, sha.slice(0, 2), sha));
+        Deno.removeSync(join(this.#logs, sha.slice(0, 2), sha));
       } catch { /* already gone */ }
     }
   }

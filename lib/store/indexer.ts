@@ -8,8 +8,9 @@
  *   started (`task_attempt`): loading libSQL and its native addon (tens of milliseconds of
  *   synchronous work) then overlaps that process instead of delaying the first spawn.
  * - A task's row is built from its `<task>.result.json`, which the runtime writes before it
- *   emits `task_complete`; the run's final row from `run_manifest.json`. These are the files
- *   `maestro reindex` reads, so live and reindexed rows agree.
+ *   emits `task_complete` (and hands over as text, so the file is not read back); the run's
+ *   final row from `run_manifest.json`. These are the files `maestro reindex` reads, so live
+ *   and reindexed rows agree.
  * - A busy database is waited for with timers (retry.ts), never by blocking the event loop;
  *   during the run a flush that stays busy is put back and tried again later. `close()`
  *   (awaited by runPlan before it returns) flushes the rest, waiting up to `closeDeadlineMs`.
@@ -91,6 +92,8 @@ export class RunIndexer implements RunSink {
   #ignored = false;
   readonly #dispatch = new Map<string, DispatchInfo>();
   readonly #indexed = new Set<string>();
+  /** Result files' content as the run wrote them, until their task's rows are flushed. */
+  readonly #results = new Map<string, string>();
   /** Ledger rows numbered so far (the spend ledger, ledger.ts). */
   #entries = 0;
   #store: Promise<Store> | undefined;
@@ -109,6 +112,13 @@ export class RunIndexer implements RunSink {
     this.#location = location;
     this.#options = options;
     this.subscriber = (record) => this.#receive(record);
+  }
+
+  /** Keeps a result file's content for the flush (saves reading the file back). */
+  result(taskId: string, json: string): void {
+    if (this.#run && !this.#ignored && this.#status.behind === null) {
+      this.#results.set(taskId, json);
+    }
   }
 
   /** How indexing went so far. */
@@ -270,8 +280,11 @@ export class RunIndexer implements RunSink {
     const taskRowsOf = await Promise.all(ops.map(async (op) => {
       if (op.kind !== "task") return undefined;
       const file = taskFiles(run.runDir, op.taskId).result;
+      const written = this.#results.get(op.taskId);
+      this.#results.delete(op.taskId);
       try {
-        return taskRows(await readArtifactJson(file), {
+        const value = written === undefined ? await readArtifactJson(file) : JSON.parse(written);
+        return taskRows(value, {
           runId: run.runId,
           planName: run.planName,
           file,
@@ -378,6 +391,7 @@ export class RunIndexer implements RunSink {
     const reason = firstLine(message.replace(`cannot open the run store ${where}: `, ""));
     this.#status.behind = reason;
     this.#queue = [];
+    this.#results.clear();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const runDir = this.#run?.runDir;

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isDirectory } from "../fs.ts";
+import { fromFileUrl, isAbsolute, relative, resolve } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 
 /** The store's folder beside a plan (or in a folder a read command searches). */
@@ -76,7 +75,7 @@ export function parseStoreLocation(text: string, options: ParseStoreOptions): St
     const rest = trimmed.slice("file:".length);
     if (rest.startsWith("//")) {
       try {
-        return filePath(fileURLToPath(trimmed), options.source, text);
+        return filePath(fromFileUrl(trimmed), options.source, text);
       } catch (error) {
         throw invalid(options.source, text, error instanceof Error ? error.message : String(error));
       }
@@ -114,7 +113,7 @@ export function parseStoreLocation(text: string, options: ParseStoreOptions): St
 }
 
 function filePath(path: string, source: string, text: string): StoreLocation {
-  if (existsSync(path) && statSync(path).isDirectory()) {
+  if (isDirectory(path)) {
     throw invalid(
       source,
       text,

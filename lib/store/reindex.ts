@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { readdir } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { isDirectory, pathExists } from "../fs.ts";
+import { basename, dirname, join, resolve } from "../path.ts";
 import type { InStatement } from "@libsql/client";
 import { isRunDir, readRunDir } from "./run_dir.ts";
 import { refreshRunTotals, replaceAttempts, upsertRun, upsertTask } from "./statements.ts";
@@ -39,7 +38,7 @@ export async function collectRunDirs(
   const dirs = new Set<string>();
   const problems: string[] = [];
   for (const path of paths.map((p) => resolve(p))) {
-    if (!existsSync(path) || !statSync(path).isDirectory()) {
+    if (!isDirectory(path)) {
       problems.push(`${path}: not a folder`);
       continue;
     }
@@ -48,9 +47,11 @@ export async function collectRunDirs(
       continue;
     }
     let found = 0;
-    for (const entry of (await readdir(path, { withFileTypes: true })).sort(byName)) {
+    const entries: Deno.DirEntry[] = [];
+    for await (const entry of Deno.readDir(path)) entries.push(entry);
+    for (const entry of entries.sort(byName)) {
       const child = join(path, entry.name);
-      if (entry.isDirectory() && isRunDir(child)) {
+      if (entry.isDirectory && isRunDir(child)) {
         dirs.add(child);
         found++;
       }
@@ -84,12 +85,12 @@ export async function defaultReindexPaths(
   for (const row of await store.read("SELECT DISTINCT run_dir FROM runs ORDER BY run_dir")) {
     const dir = row["run_dir"];
     if (typeof dir !== "string") continue;
-    if (existsSync(dir)) paths.push(dir);
+    if (pathExists(dir)) paths.push(dir);
     else missing.push(dir);
   }
   if (store.location.kind === "file" && basename(dirname(store.location.path)) === STORE_DIR) {
     const root = join(dirname(dirname(store.location.path)), ".maestro-runs");
-    if (existsSync(root)) paths.push(root);
+    if (pathExists(root)) paths.push(root);
   }
   return { paths, missing };
 }

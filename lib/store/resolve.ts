@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { isFile } from "../fs.ts";
+import { dirname, join, resolve } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import {
   DB_AUTH_TOKEN_ENV,
@@ -81,7 +81,7 @@ export function findStoreUpwards(start: string): string | undefined {
   let folder = resolve(start);
   while (true) {
     const candidate = defaultStorePath(folder);
-    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    if (isFile(candidate)) return candidate;
     const parent = dirname(folder);
     if (parent === folder) return undefined;
     folder = parent;

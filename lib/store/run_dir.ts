@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { pathExists, readDirNames } from "../fs.ts";
+import { join } from "../path.ts";
 import { RUN_FILES } from "../run/artifacts.ts";
 import {
   ArtifactError,
@@ -46,7 +45,7 @@ export interface RunSnapshot {
 
 /** Whether a folder looks like a run directory (it has an event log or a manifest). */
 export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, RUN_FILES.events)) || existsSync(join(dir, RUN_FILES.manifest));
+  return pathExists(join(dir, RUN_FILES.events)) || pathExists(join(dir, RUN_FILES.manifest));
 }
 
 /**
@@ -77,7 +76,7 @@ function str(value: unknown): string | null {
  */
 export async function readEventFacts(path: string): Promise<EventFacts> {
   const facts: EventFacts = { dispatch: new Map(), resumed: new Set() };
-  if (!existsSync(path)) return facts;
+  if (!pathExists(path)) return facts;
   const text = await Deno.readTextFile(path);
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
@@ -147,7 +146,7 @@ export async function readRunDir(
   const manifestPath = join(dir, RUN_FILES.manifest);
   const problems: string[] = [];
   const tasks: TaskRows[] = [];
-  if (existsSync(manifestPath)) {
+  if (pathExists(manifestPath)) {
     const facts = manifestFacts(await readArtifactJson(manifestPath), {
       runDir: dir,
       planPath: options.planPath ?? null,
@@ -183,7 +182,7 @@ export async function readRunDir(
     resumed_from: start.resumedFrom,
   };
   // every result on disk, including one whose task_complete line a kill cut off
-  const names = (await readdir(dir)).filter((name) => name.endsWith(".result.json")).sort();
+  const names = (await readDirNames(dir)).filter((name) => name.endsWith(".result.json")).sort();
   for (const name of names) {
     const path = join(dir, name);
     let value: unknown;

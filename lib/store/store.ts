@@ -13,9 +13,8 @@
  * @module
  */
 import type { Client, InStatement, Row } from "@libsql/client";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { pathExists } from "../fs.ts";
+import { basename, dirname, join, toFileUrl } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import { displayLocation, STORE_DIR, type StoreLocation } from "./location.ts";
 import { migrate, type Migration } from "./migrations.ts";
@@ -133,9 +132,9 @@ function describe(error: unknown): string {
 /** Creates the store's folder; a new `.maestro/` gets a `.gitignore` so it is not committed. */
 function prepareFolder(path: string): void {
   const folder = dirname(path);
-  if (existsSync(folder)) return;
-  mkdirSync(folder, { recursive: true });
-  if (basename(folder) === STORE_DIR) writeFileSync(join(folder, ".gitignore"), "*\n");
+  if (pathExists(folder)) return;
+  Deno.mkdirSync(folder, { recursive: true });
+  if (basename(folder) === STORE_DIR) Deno.writeTextFileSync(join(folder, ".gitignore"), "*\n");
 }
 
 /** Per-connection settings of a local file (WAL itself is stored in the file). */
@@ -162,7 +161,7 @@ async function connect(location: StoreLocation, options: OpenStoreOptions): Prom
     });
     return { client, retry };
   }
-  if (options.create === false && !existsSync(location.path)) {
+  if (options.create === false && !pathExists(location.path)) {
     throw new Error(`no such file: ${location.path}`);
   }
   prepareFolder(location.path);
@@ -171,7 +170,7 @@ async function connect(location: StoreLocation, options: OpenStoreOptions): Prom
   // Opening reads the file, which another process may hold exclusively for a moment (while it
   // switches a new file to WAL): each try is a fresh connection.
   const client = await retryBusy(async () => {
-    const client = createClient({ url: pathToFileURL(location.path).href, intMode: "number" });
+    const client = createClient({ url: toFileUrl(location.path).href, intMode: "number" });
     try {
       await applyPragmas(client, busyTimeoutMs);
       // switching to WAL needs a moment's exclusive lock; once set it stays with the file
