@@ -7,8 +7,9 @@
  *   {@linkcode logFolder}) as hard links of the run's own log file: storing copies no byte, and
  *   a hit links the file into the new run directory (a copy only across file systems). With a
  *   libSQL server the log goes in the row (gzip), so every machine of a team can restore it.
- * - `engine_versions`: `--version` of engine CLIs by binary (path, size, mtime), so a node CLI
- *   is not started once per run just to be asked its version.
+ * - Engine CLI versions (part of every engine task's key) are remembered on this machine, not
+ *   in the store (version_memo.ts): a lookup-free run (`--no-cache`) then needs no store before
+ *   its first task starts. The schema's `engine_versions` table (version 3) is no longer used.
  *
  * Writes are queued and flushed in one transaction every 200 ms (as the run indexer does), so
  * a run of thousands of tasks writes a few transactions, not one per task. When the store
@@ -19,7 +20,6 @@
  */
 import { pathExists } from "../fs.ts";
 import { basename, dirname, join } from "../path.ts";
-import { gunzipSync, gzipSync } from "node:zlib";
 import type { InStatement, Row } from "@libsql/client";
 import type { CacheBackend, CacheEntry, NewCacheEntry, RecordedResult } from "../run/cache.ts";
 import type { CacheComponents } from "../run/cache_key.ts";
@@ -30,6 +30,18 @@ import { displayLocation, type StoreLocation } from "./location.ts";
 import { firstLine } from "./records.ts";
 import { isBusyError } from "./retry.ts";
 import { openStore, type Store } from "./store.ts";
+import {
+  binaryFingerprint,
+  rememberedVersion,
+  rememberVersion,
+  versionMemoPath,
+} from "./version_memo.ts";
+
+/**
+ * gzip for logs kept in the row (libSQL servers only), loaded when such a store is opened:
+ * `node:zlib` pulls in Deno's Node layer, which a run on a local file must not wait for.
+ */
+let zlib: typeof import("node:zlib") | undefined;
 
 /** Options of {@linkcode createCacheStore}. */
 export interface CacheStoreOptions {
@@ -48,6 +60,11 @@ export interface CacheStoreOptions {
    * {logFolder(location)}
    */
   logFolder?: string | null;
+  /**
+   * The file remembering engine CLI versions; null: probe every time (tests). @default
+   * {versionMemoPath(Deno.env)}
+   */
+  versionMemo?: string | null;
 }
 
 /** Logs above this size are kept cut to their last {@linkcode LOG_TAIL_BYTES}. */
@@ -91,7 +108,7 @@ function entryOf(row: Row, withBody: boolean, logs: string | undefined): CacheEn
   if (withBody) {
     entry.result = JSON.parse(String(row["result"])) as TaskResult;
     const log = bytesOf(row["log"]);
-    entry.log = log ? new Uint8Array(gunzipSync(log)) : null;
+    entry.log = log ? new Uint8Array(zlib!.gunzipSync(log)) : null;
     const sha = row["log_sha256"];
     if (!log && logs && typeof sha === "string") {
       entry.log_file = join(logs, sha.slice(0, 2), sha);
@@ -123,7 +140,6 @@ export class CacheStore implements CacheBackend {
   #broken = false;
   #queue: NewCacheEntry[] = [];
   #hits: string[] = [];
-  #versions: InStatement[] = [];
   #plans = new Set<string>();
   /** Rows read ahead by warm(), by key; each is used once. */
   #ahead = new Map<string, Row>();
@@ -151,6 +167,8 @@ export class CacheStore implements CacheBackend {
         return undefined;
       }
       try {
+        // logs go in the rows (gzip) where there is no log folder: libSQL servers, tests
+        if (this.#logs === undefined) zlib ??= await import("node:zlib");
         return await openStore(this.#location, {
           // short native waits during a run: they block the event loop (see retry.ts)
           busyTimeoutMs: readOnly ? 1_000 : 20,
@@ -278,35 +296,22 @@ export class CacheStore implements CacheBackend {
     this.#schedule();
   }
 
-  /** `--version` of the CLI at `path`, from the store when that binary was probed before. */
+  /**
+   * `--version` of the CLI at `path`: remembered on this machine (version_memo.ts) while the
+   * binary is unchanged, else probed. No store query: keying a task must not wait for libSQL.
+   */
   async engineVersion(path: string): Promise<string | null> {
-    let real = path;
-    let size = -1;
-    let mtime = -1;
-    try {
-      real = Deno.realPathSync(path);
-      const info = Deno.statSync(real);
-      size = info.size;
-      mtime = info.mtime?.getTime() ?? -1;
-    } catch { /* probed below, not remembered */ }
-    if (size >= 0) {
-      const rows = await this.#read(
-        "SELECT version FROM engine_versions WHERE path = ? AND size = ? AND mtime_ms = ?",
-        [real, size, mtime],
-      );
-      if (rows[0]) return rows[0]["version"] === null ? null : String(rows[0]["version"]);
+    const memo = this.#options.versionMemo === undefined
+      ? versionMemoPath(Deno.env.toObject())
+      : this.#options.versionMemo;
+    const binary = binaryFingerprint(path);
+    if (binary && memo) {
+      const known = rememberedVersion(memo, binary);
+      if (known !== undefined) return known;
     }
     const version = await (this.#options.probeVersion?.(path) ?? Promise.resolve(null))
       .catch(() => null);
-    if (size >= 0 && !this.#options.readOnly && !this.#broken && !this.#closed) {
-      this.#versions.push({
-        sql: `INSERT INTO engine_versions (path, size, mtime_ms, version, probed_at)
-          VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size,
-          mtime_ms = excluded.mtime_ms, version = excluded.version, probed_at = excluded.probed_at`,
-        args: [real, size, mtime, version, new Date().toISOString()],
-      });
-      this.#schedule();
-    }
+    if (binary && memo) rememberVersion(memo, binary, version);
     return version;
   }
 
@@ -358,7 +363,7 @@ export class CacheStore implements CacheBackend {
         entry.outcome,
         JSON.stringify(entry.components),
         entry.result_json,
-        log ? gzipSync(log) : null,
+        log ? zlib!.gzipSync(log) : null,
         sha,
         size,
         entry.run_id,
@@ -371,12 +376,10 @@ export class CacheStore implements CacheBackend {
   async #flush(final: boolean): Promise<void> {
     const entries = this.#queue;
     const hits = this.#hits;
-    const versions = this.#versions;
     this.#queue = [];
     this.#hits = [];
-    this.#versions = [];
     const now = new Date().toISOString();
-    const sql: InStatement[] = [...versions];
+    const sql: InStatement[] = [];
     for (const entry of entries) sql.push(await this.#entryStatement(entry));
     for (let i = 0; i < hits.length; i += 500) {
       const keys = hits.slice(i, i + 500);
@@ -408,7 +411,6 @@ export class CacheStore implements CacheBackend {
         // still busy: keep the work for the next flush
         this.#queue.unshift(...entries);
         this.#hits.unshift(...hits);
-        this.#versions.unshift(...versions);
         this.#schedule();
         return;
       }
@@ -458,7 +460,7 @@ export class CacheStore implements CacheBackend {
     if (this.#closed) return await this.#chain;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const pending = this.#queue.length + this.#hits.length + this.#versions.length > 0 ||
+    const pending = this.#queue.length + this.#hits.length > 0 ||
       this.#plans.size > 0;
     if (pending && !this.#options.readOnly) {
       this.#chain = this.#chain.then(() => this.#flush(true));

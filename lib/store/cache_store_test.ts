@@ -121,8 +121,9 @@ Deno.test("CacheStore keeps the tail of a very large log in a row", async () => 
   });
 });
 
-Deno.test("CacheStore.engineVersion() probes a binary once and remembers it in the store", async () => {
+Deno.test("CacheStore.engineVersion() probes a binary once and remembers it on this machine", async () => {
   await withTempDir(async (dir) => {
+    const versionMemo = join(dir, "memo", "engine-versions.json");
     const binary = join(dir, "fake-cli");
     writeFileSync(binary, "#!/bin/sh\necho 1.2.3\n", { mode: 0o755 });
     let probes = 0;
@@ -130,19 +131,32 @@ Deno.test("CacheStore.engineVersion() probes a binary once and remembers it in t
       probes++;
       return Promise.resolve("1.2.3");
     };
-    const first = createCacheStore(fileStore(dir), { probeVersion });
+    const first = createCacheStore(fileStore(dir), { probeVersion, versionMemo });
     assert.equal(await first.engineVersion(binary), "1.2.3");
     await first.close();
-    const second = createCacheStore(fileStore(dir), { probeVersion });
+    const second = createCacheStore(fileStore(dir), { probeVersion, versionMemo });
     assert.equal(await second.engineVersion(binary), "1.2.3");
     await second.close();
     assert.equal(probes, 1);
     // a new binary (another size) is probed again
     writeFileSync(binary, "#!/bin/sh\necho 1.2.4 upgraded\n", { mode: 0o755 });
-    const third = createCacheStore(fileStore(dir), { probeVersion });
+    const third = createCacheStore(fileStore(dir), { probeVersion, versionMemo });
     await third.engineVersion(binary);
     await third.close();
     assert.equal(probes, 2);
+    // a reinstall with the same size and mtime (as npm writes files) is a new binary too
+    // a later change time (Deno reports ctime in whole seconds)
+    await new Promise((done) => setTimeout(done, 1100));
+    const { mtime } = Deno.statSync(binary);
+    const body = Deno.readFileSync(binary);
+    Deno.removeSync(binary);
+    Deno.writeFileSync(binary, body, { mode: 0o755 });
+    Deno.utimeSync(binary, mtime!, mtime!);
+    const fourth = createCacheStore(fileStore(dir), { probeVersion, versionMemo });
+    await fourth.engineVersion(binary);
+    await fourth.close();
+    assert.equal(probes, 3);
+    assert.ok(JSON.parse(Deno.readTextFileSync(versionMemo))[Deno.realPathSync(binary)]);
   });
 });
 
