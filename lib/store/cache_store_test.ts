@@ -100,8 +100,33 @@ Deno.test("CacheStore keeps the newest entries of a task, drops expired failures
     store.close();
     assert.deepEqual(rows.map((r) => r["run_id"]), ["run3", "run4", "run5"]);
     const logs = readdirSync(join(dir, ".maestro", "cache"), { recursive: true })
-      .filter((p) => String(p).length > 3);
+      .filter((p) => String(p).length > 3 && !String(p).startsWith("keys"));
     assert.equal(logs.length, 3);
+    // the kept keys are marked, the dropped ones not
+    const markers = readdirSync(join(dir, ".maestro", "cache", "keys", "00")).sort();
+    assert.deepEqual(markers, [3, 4, 5].map((n) => String(n).padStart(64, "0")));
+  });
+});
+
+Deno.test("CacheStore answers a miss on an unmarked key without opening the store", async () => {
+  await withTempDir(async (dir) => {
+    const stored = createCacheStore(fileStore(dir));
+    stored.put(entry(dir, 1));
+    await stored.close();
+    // a store file that is not a database: any query would fail and disable the cache
+    const db = join(dir, ".maestro", "maestro.db");
+    const real = Deno.readFileSync(db);
+    writeFileSync(db, "not a database");
+    let warned = "";
+    const cache = createCacheStore(fileStore(dir), { onWarning: (m) => warned = m });
+    await cache.warm("p");
+    assert.equal(await cache.lookup("9".repeat(64)), undefined);
+    assert.equal(warned, "", "an unmarked key must not touch the store");
+    Deno.writeFileSync(db, real);
+    await cache.close();
+    const again = createCacheStore(fileStore(dir));
+    assert.equal((await again.lookup(String(1).padStart(64, "0")))?.run_id, "run1");
+    await again.close();
   });
 });
 
