@@ -3,28 +3,25 @@ import { createHash } from "node:crypto";
 import { join } from "../path.ts";
 import { LogFile, NATIVE_HASH_AFTER } from "./log_file.ts";
 import { fileHashSync } from "./artifacts.ts";
+import { withTempDir } from "../store/_test_support.ts";
 
 const nodeHash = (path: string) =>
   createHash("sha256").update(Deno.readFileSync(path)).digest("hex");
 const line = (i: number) => `line ${i} ${"x".repeat(90)} ü\n`;
 
 Deno.test("a small log is hashed as written and the hash is remembered", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, "t.log");
     const log = LogFile.createSync(path);
     for (let i = 0; i < 100; i++) log.write(line(i));
     assert.equal(log.hashedNatively, false);
     await log.close();
     assert.equal(fileHashSync(path), nodeHash(path));
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a large log switches to the native hash mid-way and still hashes every byte", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, "big.log");
     const log = LogFile.createSync(path);
     let i = 0;
@@ -41,20 +38,15 @@ Deno.test("a large log switches to the native hash mid-way and still hashes ever
     assert.equal(log.hashedNatively, true);
     await log.close();
     assert.equal(fileHashSync(path), nodeHash(path));
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a large log written in one burst (no pause for the native hash to load) is hashed correctly", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, "burst.log");
     const log = LogFile.createSync(path);
     for (let i = 0; i < 30_000; i++) log.write(line(i));
     await log.close();
     assert.equal(fileHashSync(path), nodeHash(path));
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });

@@ -5,12 +5,11 @@
  * task's result. Ignored, with the reason printed, when npm cannot install the CLIs.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
 import { installPinned } from "../engines/install_cli.ts";
+import { claudeFakeEnv, CODEX_NO_RETRY_ARGS, maestroRun, openAiFakeEnv } from "./engine_plan.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const codexCli = await installPinned("codex");
 const claudeCli = await installPinned("claude");
 const skip = "skip" in codexCli ? codexCli.skip : "skip" in claudeCli ? claudeCli.skip : null;
@@ -40,46 +39,21 @@ async function runPlan(yaml: string, url: string) {
   const dir = await Deno.makeTempDir({ prefix: "maestro-context-real-" });
   const home = join(dir, "home");
   await Deno.mkdir(home);
-  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl"],
-    cwd: dir,
-    clearEnv: true,
-    env: {
-      PATH: [...binDirs, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
-      HOME: home,
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      ANTHROPIC_BASE_URL: url,
-      ANTHROPIC_API_KEY: "sk-ant-fake",
-      CLAUDE_CODE_MAX_RETRIES: "0",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_TELEMETRY: "1",
-      OPENAI_BASE_URL: `${url}/v1`,
-      OPENAI_API_KEY: "sk-fake",
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr) +
-    new TextDecoder().decode(out.stdout).slice(-3000);
-  const runs = join(dir, ".maestro-runs");
-  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
-  const [run] = [...Deno.readDirSync(runs)].filter((e) => /^\d{8}_/.test(e.name)).map((e) =>
-    join(runs, e.name)
-  );
+  const run = await maestroRun(dir, yaml, {
+    PATH: [...binDirs, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
+    HOME: home,
+    ...claudeFakeEnv(url),
+    ...openAiFakeEnv(url),
+  });
   return {
-    code: out.code,
-    stderr,
-    result: async (id: string) =>
-      JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as Result,
+    code: run.code,
+    stderr: run.stderr,
+    result: (id: string) => run.result<Result>(id),
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
 }
 
-const CODEX_ARGS = `["-c", "model_providers.maestro.request_max_retries=0", "-c", ` +
-  `"model_providers.maestro.stream_max_retries=0"]`;
+const CODEX_ARGS = CODEX_NO_RETRY_ARGS;
 
 const UPSTREAMS = `  - id: schema
     command: "printf 'migrated users.id to bigint\\nadded index on orders.user_id\\n'"

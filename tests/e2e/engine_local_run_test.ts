@@ -5,24 +5,13 @@
  * tests/fake_model_server.ts (ignored, with the reason printed, when npm cannot install it).
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
 import { cliCacheDir, installPinned, PINNED_CLIS } from "../engines/install_cli.ts";
+import { type EngineTaskResult, maestroRun } from "./engine_plan.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-
-interface Result {
-  status: string;
-  exit_code: number | null;
-  message: string;
-  stdout_tail: string;
-  cost_usd: number | null;
-  cost_source?: string;
-  token_usage: { input: number; cached: number; output: number; total: number } | null;
-  tool_call_count: number;
-  failure_history: { category: string; message: string }[];
-}
+/** The result fields these tests read. */
+type Result = EngineTaskResult;
 
 /** Runs `maestro run plan.yaml` in `dir` with exactly `env` (plus NO_COLOR and DENO_DIR). */
 async function runPlan(
@@ -31,31 +20,13 @@ async function runPlan(
   env: Record<string, string>,
   args: string[] = [],
 ) {
-  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl", ...args],
-    cwd: dir,
-    clearEnv: true,
-    env: {
-      NO_COLOR: "1",
-      HOME: dir,
-      // the isolated HOME must not hide deno's own cache
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      ...env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr) +
-    new TextDecoder().decode(out.stdout).slice(-3000);
-  const runs = join(dir, ".maestro-runs");
-  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
-  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
-  const result = async (id: string) =>
-    JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as Result;
-  const log = (id: string) => Deno.readTextFile(join(run!, `${id}.log`));
-  return { code: out.code, stderr, result, log };
+  const run = await maestroRun(dir, yaml, { HOME: dir, ...env }, args);
+  return {
+    code: run.code,
+    stderr: run.stderr,
+    result: (id: string) => run.result<Result>(id),
+    log: run.log,
+  };
 }
 
 /** Writes an executable script. */

@@ -44,6 +44,92 @@ export interface EnginePlanRun {
   events(): Promise<RunEvent[]>;
 }
 
+/** A finished `maestro run` in a folder, and readers for its run directory. */
+export interface MaestroRun {
+  /** maestro's exit code. */
+  code: number;
+  /** The events it printed (`--output jsonl`), raw. */
+  stdout: string;
+  /** stderr plus the tail of stdout, for assertion messages. */
+  stderr: string;
+  /** The run directory. */
+  runDir: string;
+  /** A task's result file, as the test's own shape. */
+  result<T>(id: string): Promise<T>;
+  /** A task's `.log`. */
+  log(id: string): Promise<string>;
+  /** run_manifest.json, as the test's own shape. */
+  manifest<T>(): Promise<T>;
+  /** Every line of events.jsonl, in order. */
+  events(): Promise<RunEvent[]>;
+}
+
+/**
+ * Writes `yaml` as `dir/plan.yaml` and runs `maestro run plan.yaml --output jsonl ...args`
+ * there with a cleared env: exactly `env`, plus NO_COLOR and the test's DENO_DIR (an isolated
+ * HOME must not hide deno's own cache). Fails when no run directory was made.
+ */
+export async function maestroRun(
+  dir: string,
+  yaml: string,
+  env: Record<string, string>,
+  args: readonly string[] = [],
+): Promise<MaestroRun> {
+  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl", ...args],
+    cwd: dir,
+    clearEnv: true,
+    env: {
+      NO_COLOR: "1",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr) + stdout.slice(-3000);
+  const runs = join(dir, ".maestro-runs");
+  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
+  const [run] = [...Deno.readDirSync(runs)].filter((e) => /^\d{8}_/.test(e.name))
+    .map((e) => join(runs, e.name));
+  const json = async (file: string) => JSON.parse(await Deno.readTextFile(join(run!, file)));
+  return {
+    code: out.code,
+    stdout,
+    stderr,
+    runDir: run!,
+    result: (id) => json(`${id}.result.json`),
+    log: (id) => Deno.readTextFile(join(run!, `${id}.log`)),
+    manifest: () => json("run_manifest.json"),
+    events: async () =>
+      (await Deno.readTextFile(join(run!, "events.jsonl"))).trim().split("\n")
+        .map((l) => JSON.parse(l) as RunEvent),
+  };
+}
+
+/** The provider env that aims claude at the fake at `url` (no retries, no telemetry). */
+export function claudeFakeEnv(url: string): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: url,
+    ANTHROPIC_API_KEY: "sk-ant-fake",
+    CLAUDE_CODE_MAX_RETRIES: "0",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_TELEMETRY: "1",
+  };
+}
+
+/** The provider env that aims codex (and qwen) at the fake at `url`. */
+export function openAiFakeEnv(url: string): Record<string, string> {
+  return { OPENAI_BASE_URL: `${url}/v1`, OPENAI_API_KEY: "sk-fake" };
+}
+
+/** codex's task args that turn its own retries off (a test sees each HTTP status once). */
+export const CODEX_NO_RETRY_ARGS = `["-c", "model_providers.maestro.request_max_retries=0", ` +
+  `"-c", "model_providers.maestro.stream_max_retries=0"]`;
+
 /**
  * Runs `maestro run plan.yaml --output jsonl` in a fresh folder with a cleared env: HOME with
  * the CLIs' test settings, PATH = `path` + a `bin/` folder holding `links` (name → target
@@ -62,38 +148,18 @@ export async function runEnginePlan(
   for (const [name, target] of Object.entries(opts.links ?? {})) {
     await Deno.symlink(target, join(bin, name));
   }
-  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl"],
-    cwd: dir,
-    clearEnv: true,
-    env: {
-      PATH: [...opts.path ?? [], bin, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
-      HOME: home,
-      NO_COLOR: "1",
-      // the isolated HOME must not hide deno's own cache
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      GOOGLE_GEMINI_BASE_URL: opts.url,
-      GEMINI_API_KEY: "fake-gemini-key",
-      OPENAI_BASE_URL: `${opts.url}/v1`,
-      OPENAI_API_KEY: "sk-fake",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr) +
-    new TextDecoder().decode(out.stdout).slice(-3000);
-  const runs = join(dir, ".maestro-runs");
-  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
-  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
+  const run = await maestroRun(dir, yaml, {
+    PATH: [...opts.path ?? [], bin, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
+    HOME: home,
+    GOOGLE_GEMINI_BASE_URL: opts.url,
+    GEMINI_API_KEY: "fake-gemini-key",
+    ...openAiFakeEnv(opts.url),
+  });
   return {
-    code: out.code,
-    stderr,
-    results: async (id) =>
-      JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as EngineTaskResult,
-    log: (id) => Deno.readTextFile(join(run!, `${id}.log`)),
-    events: async () =>
-      (await Deno.readTextFile(join(run!, "events.jsonl"))).trim().split("\n")
-        .map((l) => JSON.parse(l) as RunEvent),
+    code: run.code,
+    stderr: run.stderr,
+    results: (id) => run.result<EngineTaskResult>(id),
+    log: run.log,
+    events: run.events,
   };
 }

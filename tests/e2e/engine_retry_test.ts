@@ -9,14 +9,13 @@ import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
 import { installPinned, type PINNED_CLIS } from "../engines/install_cli.ts";
-import { runEnginePlan } from "./engine_plan.ts";
+import { CODEX_NO_RETRY_ARGS, runEnginePlan } from "./engine_plan.ts";
 
 /** The plan's task for each engine (codex without its own retries of 5xx/stream errors). */
 const TASKS = {
   codex: `engine: codex
     model: "5.5"
-    args: ["-c", "model_providers.maestro.request_max_retries=0", "-c",
-      "model_providers.maestro.stream_max_retries=0"]`,
+    args: ${CODEX_NO_RETRY_ARGS}`,
   gemini: `engine: gemini
     model: pro`,
 };

@@ -4,12 +4,17 @@
  * isolated HOME. Ignored, with the reason printed, when npm cannot install the CLIs.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
 import { installPinned } from "../engines/install_cli.ts";
+import {
+  claudeFakeEnv,
+  CODEX_NO_RETRY_ARGS,
+  type EngineTaskResult,
+  maestroRun,
+  openAiFakeEnv,
+} from "./engine_plan.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const claudeCli = await installPinned("claude");
 const codexCli = await installPinned("codex");
 const skip = "skip" in claudeCli ? claudeCli.skip : "skip" in codexCli ? codexCli.skip : null;
@@ -18,77 +23,29 @@ const ignore = skip !== null;
 const binDirs = ["bin" in claudeCli ? claudeCli.bin : "", "bin" in codexCli ? codexCli.bin : ""]
   .map((b) => dirname(b));
 
-interface Result {
-  status: string;
-  exit_code: number | null;
-  message: string;
-  stdout_tail: string;
-  cost_usd: number | null;
-  cost_source?: string;
-  token_usage: { input: number; cached: number; output: number; total: number } | null;
-  tool_call_count: number;
-  failure_history: { category: string; message: string }[];
-}
+/** The result fields these tests read. */
+type Result = EngineTaskResult;
 
 /** Runs `maestro run plan.yaml` in a fresh folder with an env aimed at the fake server. */
-async function runPlan(
-  yaml: string,
-  opts: { url: string; path?: string; args?: string[] },
-): Promise<{
-  code: number;
-  stderr: string;
-  results: (id: string) => Promise<Result>;
-  manifest: () => Promise<Record<string, unknown>>;
-}> {
+async function runPlan(yaml: string, opts: { url: string; path?: string; args?: string[] }) {
   const dir = await Deno.makeTempDir({ prefix: "maestro-engine-e2e-" });
   const home = join(dir, "home");
   await Deno.mkdir(home);
-  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--no-prompt",
-      CLI,
-      "run",
-      "plan.yaml",
-      "--output",
-      "jsonl",
-      ...(opts.args ?? []),
-    ],
-    cwd: dir,
-    clearEnv: true,
-    env: {
-      PATH: opts.path ?? [...binDirs, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
-      HOME: home,
-      NO_COLOR: "1",
-      // the isolated HOME must not hide deno's own cache
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      ANTHROPIC_BASE_URL: opts.url,
-      ANTHROPIC_API_KEY: "sk-ant-fake",
-      CLAUDE_CODE_MAX_RETRIES: "0",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_TELEMETRY: "1",
-      OPENAI_BASE_URL: `${opts.url}/v1`,
-      OPENAI_API_KEY: "sk-fake",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr) + stdout.slice(-3000);
-  const runs = join(dir, ".maestro-runs");
-  assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
-  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
-  const results = async (id: string) =>
-    JSON.parse(await Deno.readTextFile(join(run!, `${id}.result.json`))) as Result;
-  const manifest = async () =>
-    JSON.parse(await Deno.readTextFile(join(run!, "run_manifest.json"))) as Record<string, unknown>;
-  return { code: out.code, stderr, results, manifest };
+  const run = await maestroRun(dir, yaml, {
+    PATH: opts.path ?? [...binDirs, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
+    HOME: home,
+    ...claudeFakeEnv(opts.url),
+    ...openAiFakeEnv(opts.url),
+  }, opts.args);
+  return {
+    code: run.code,
+    stderr: run.stderr,
+    results: (id: string) => run.result<Result>(id),
+    manifest: () => run.manifest<Record<string, unknown>>(),
+  };
 }
 
-const CODEX_ARGS = `["-c", "model_providers.maestro.request_max_retries=0", "-c", ` +
-  `"model_providers.maestro.stream_max_retries=0"]`;
+const CODEX_ARGS = CODEX_NO_RETRY_ARGS;
 
 Deno.test({
   name: "maestro run executes a claude task, a codex task and a shell task reading claude's text",

@@ -7,14 +7,13 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { startFakeServer } from "../fake_model_server.ts";
 import { installPinned } from "../engines/install_cli.ts";
+import { CODEX_NO_RETRY_ARGS, maestroRun, openAiFakeEnv } from "./engine_plan.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const codexCli = await installPinned("codex");
 const ignore = "skip" in codexCli;
 if ("skip" in codexCli) console.warn(`judge e2e tests ignored: ${codexCli.skip}`);
 const binDir = "bin" in codexCli ? dirname(codexCli.bin) : "";
-const CODEX_ARGS = `["-c", "model_providers.maestro.request_max_retries=0", "-c", ` +
-  `"model_providers.maestro.stream_max_retries=0"]`;
+const CODEX_ARGS = CODEX_NO_RETRY_ARGS;
 /** codex prices gpt-5.4-mini (the cheapest codex model) at 0.75 / 4.5 USD per M: 11 in, 7 out. */
 const JUDGE_CALL_USD = 0.00003975;
 
@@ -33,35 +32,21 @@ async function runPlan(yaml: string, url: string) {
   const dir = await Deno.makeTempDir({ prefix: "maestro-judge-e2e-" });
   const home = join(dir, "home");
   await Deno.mkdir(home);
-  await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl"],
-    cwd: dir,
-    clearEnv: true,
-    env: {
-      PATH: [binDir, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
-      HOME: home,
-      NO_COLOR: "1",
-      MAESTRO_DB_URL: "",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      OPENAI_BASE_URL: `${url}/v1`,
-      OPENAI_API_KEY: "sk-fake",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const runs = join(dir, ".maestro-runs");
-  const [run] = [...Deno.readDirSync(runs)].map((e) => join(runs, e.name));
+  const run = await maestroRun(dir, yaml, {
+    PATH: [binDir, Deno.env.get("PATH") ?? "/usr/bin:/bin"].join(":"),
+    HOME: home,
+    MAESTRO_DB_URL: "",
+    ...openAiFakeEnv(url),
+  });
+  const json = (file: string) => JSON.parse(Deno.readTextFileSync(join(run.runDir, file)));
   return {
     dir,
-    code: out.code,
-    output: new TextDecoder().decode(out.stderr) + stdout.slice(-3000),
-    events: stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>),
-    result: (id: string) =>
-      JSON.parse(Deno.readTextFileSync(join(run!, `${id}.result.json`))) as Result,
+    code: run.code,
+    output: run.stderr,
+    events: run.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>),
+    result: (id: string) => json(`${id}.result.json`) as Result,
     manifest: () =>
-      JSON.parse(Deno.readTextFileSync(join(run!, "run_manifest.json"))) as {
+      json("run_manifest.json") as {
         total_cost_usd: number | null;
         total_tokens: number | null;
       },

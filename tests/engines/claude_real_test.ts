@@ -8,10 +8,11 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { claude } from "../../engines/claude.ts";
-import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
+import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
 import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
+import { argvMatrixTests } from "./argv_matrix.ts";
 
 /** The version engine-clis.md measured. */
 export const CLAUDE_VERSION: string = PINNED_CLIS.claude.version;
@@ -120,30 +121,15 @@ Deno.test({
   },
 });
 
-const profiles: ExecutionProfile[] = ["plan", "safe", "yolo"];
-for (const profile of profiles) {
-  for (const allowed of [undefined, ["Read", "Bash(git *)", "read-only"]]) {
-    Deno.test({
-      name: `claude accepts the argv built for profile ${profile} ${
-        allowed ? "with" : "without"
-      } allowed_tools, a system prompt and retry feedback`,
-      ignore,
-      async fn() {
-        const task: Partial<EngineTaskSpec> = { model: "opus", args: ["--max-turns", "3"] };
-        if (allowed) task.allowed_tools = allowed;
-        const { run, inv } = await scenario(task, {
-          profile,
-          systemPrompt: "Be brief.",
-          retryFeedback: "[RETRY FEEDBACK -- Attempt 2/2]\nPlease fix the issues.",
-          // Root cannot use --dangerously-skip-permissions without it (tested below).
-          parentEnv: { IS_SANDBOX: "1" },
-        });
-        assertEquals(run.result.failure, undefined, `${inv.argv.join(" ")}\n${run.stderr}`);
-        assertEquals(run.result.text, FAKE_TEXT);
-      },
-    });
-  }
-}
+argvMatrixTests({
+  engine: "claude",
+  ignore,
+  task: { model: "opus", args: ["--max-turns", "3"] },
+  allowed: ["Read", "Bash(git *)", "read-only"],
+  // Root cannot use --dangerously-skip-permissions without IS_SANDBOX (tested below).
+  context: { parentEnv: { IS_SANDBOX: "1" } },
+  scenario,
+});
 
 Deno.test({
   name: "claude's root refusal of yolo is reported with a hint on how to fix it",

@@ -8,10 +8,11 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { codex } from "../../engines/codex.ts";
-import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
+import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
 import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
+import { argvMatrixTests } from "./argv_matrix.ts";
 
 /** The version engine-clis.md measured. */
 export const CODEX_VERSION: string = PINNED_CLIS.codex.version;
@@ -137,25 +138,10 @@ Deno.test({
   },
 });
 
-const profiles: ExecutionProfile[] = ["plan", "safe", "yolo"];
-for (const profile of profiles) {
-  for (const allowed of [undefined, ["read-only"]]) {
-    Deno.test({
-      name: `codex accepts the argv built for profile ${profile} ${
-        allowed ? "with" : "without"
-      } allowed_tools, a system prompt and retry feedback`,
-      ignore,
-      async fn() {
-        const task: Partial<EngineTaskSpec> = { args: ["--full-auto", "--yolo"] };
-        if (allowed) task.allowed_tools = allowed;
-        const { run, inv } = await scenario(task, {
-          profile,
-          systemPrompt: 'Be brief.\nSay "hi".',
-          retryFeedback: "[RETRY FEEDBACK -- Attempt 2/2]\nPlease fix the issues.",
-        });
-        assertEquals(run.result.failure, undefined, `${inv.argv.join(" ")}\n${run.stderr}`);
-        assertEquals(run.result.text, FAKE_TEXT);
-      },
-    });
-  }
-}
+argvMatrixTests({
+  engine: "codex",
+  ignore,
+  task: { args: ["--full-auto", "--yolo"] },
+  allowed: ["read-only"],
+  scenario,
+});

@@ -10,10 +10,11 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { copilot } from "../../engines/copilot.ts";
-import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
+import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
 import { cliCacheDir, installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
+import { argvMatrixTests } from "./argv_matrix.ts";
 
 /** The version engine-clis.md measured. */
 export const COPILOT_VERSION: string = PINNED_CLIS.copilot.version;
@@ -214,27 +215,12 @@ Deno.test({
   },
 });
 
-const profiles: ExecutionProfile[] = ["plan", "safe", "yolo"];
-for (const profile of profiles) {
-  // `--allow-tool=shell(git:*)`, `--allow-tool=url` and `--deny-tool=write`
-  for (const allowed of [undefined, ["Bash(git *)", "WebFetch"]]) {
-    Deno.test({
-      name: `copilot accepts the argv built for profile ${profile} ${
-        allowed ? "with" : "without"
-      } allowed_tools, a system prompt and retry feedback`,
-      ignore,
-      async fn() {
-        // a blanket grant in args, which the profile and allowed_tools rewrite or drop
-        const task: Partial<EngineTaskSpec> = { reasoning_effort: "low", args: ["--allow-all"] };
-        if (allowed) task.allowed_tools = allowed;
-        const { run, inv } = await scenario(task, {
-          profile,
-          systemPrompt: 'Be brief.\nSay "hi".',
-          retryFeedback: "[RETRY FEEDBACK -- Attempt 2/2]\nPlease fix the issues.",
-        });
-        assertEquals(run.result.failure, undefined, `${inv.argv.join(" ")}\n${run.stderr}`);
-        assertEquals(run.result.text, FAKE_TEXT);
-      },
-    });
-  }
-}
+// `--allow-tool=shell(git:*)`, `--allow-tool=url` and `--deny-tool=write`
+// a blanket grant in args, which the profile and allowed_tools rewrite or drop
+argvMatrixTests({
+  engine: "copilot",
+  ignore,
+  task: { reasoning_effort: "low", args: ["--allow-all"] },
+  allowed: ["Bash(git *)", "WebFetch"],
+  scenario,
+});

@@ -11,10 +11,11 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { gemini } from "../../engines/gemini.ts";
-import type { BuildContext, EngineTaskSpec, ExecutionProfile } from "../../engines/types.ts";
+import type { BuildContext, EngineTaskSpec } from "../../engines/types.ts";
 import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
 import { installPinned, PINNED_CLIS, writeCliTestSettings } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
+import { argvMatrixTests } from "./argv_matrix.ts";
 
 /** The version engine-clis.md measured. */
 export const GEMINI_VERSION: string = PINNED_CLIS.gemini.version;
@@ -148,27 +149,12 @@ Deno.test({
   },
 });
 
-const profiles: ExecutionProfile[] = ["plan", "safe", "yolo"];
-for (const profile of profiles) {
-  // a category, a claude-style name and a shell pattern: `--allowed-tools=` once per entry
-  for (const allowed of [undefined, ["git-only", "Write", "Bash(npm test)"]]) {
-    Deno.test({
-      name: `gemini accepts the argv built for profile ${profile} ${
-        allowed ? "with" : "without"
-      } allowed_tools, a system prompt and retry feedback`,
-      ignore,
-      async fn() {
-        // an approval mode in args, which safe and yolo replace and plan keeps
-        const task: Partial<EngineTaskSpec> = { args: ["--approval-mode", "auto_edit"] };
-        if (allowed) task.allowed_tools = allowed;
-        const { run, inv } = await scenario(task, {
-          profile,
-          systemPrompt: 'Be brief.\nSay "hi".',
-          retryFeedback: "[RETRY FEEDBACK -- Attempt 2/2]\nPlease fix the issues.",
-        });
-        assertEquals(run.result.failure, undefined, `${inv.argv.join(" ")}\n${run.stderr}`);
-        assertEquals(run.result.text, FAKE_TEXT);
-      },
-    });
-  }
-}
+// a category, a claude-style name and a shell pattern: `--allowed-tools=` once per entry
+// an approval mode in args, which safe and yolo replace and plan keeps
+argvMatrixTests({
+  engine: "gemini",
+  ignore,
+  task: { args: ["--approval-mode", "auto_edit"] },
+  allowed: ["git-only", "Write", "Bash(npm test)"],
+  scenario,
+});
