@@ -236,7 +236,9 @@ export class CacheStore implements CacheBackend {
 
   /**
    * Reads each task's newest entry of the plan in one query (a run's hits then cost no query
-   * each). Large logs kept in rows (a server) are not read ahead.
+   * each), when the first lookup of a marked key opens the store: a run whose keys are all
+   * unmarked never loads libSQL for the cache. Large logs kept in rows (a server) are not read
+   * ahead.
    */
   warm(planName: string): Promise<void> {
     // read ahead with the first lookup that needs the store (a marked key), not before
