@@ -120,6 +120,11 @@ export interface RunSink {
    * `task_skip` event, so the sink need not read the file back. Must return at once.
    */
   result?(taskId: string, json: string): void;
+  /**
+   * Receives the run's manifest once it is written, before `run_complete`; the sink may read
+   * its top-level fields only (its `task_results` are read back from the file on access).
+   */
+  finished?(manifest: RunManifest): void;
 }
 
 function planOf(plan: PlanIR | LoadedPlan): PlanIR {
@@ -486,6 +491,7 @@ export async function runPlan(
       );
       manifest = written.manifest;
       manifestHash = written.hash;
+      options.store?.finished?.(manifest);
       const summary = renderSummary(manifest, tasks, facts);
       await Deno.writeTextFile(join(runPath, RUN_FILES.summary), summary);
       summaryHash = sha256Hex(summary);

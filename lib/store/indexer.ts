@@ -21,7 +21,7 @@
  * @module
  */
 import { join } from "../path.ts";
-import { RUN_FILES, taskFiles } from "../run/artifacts.ts";
+import { RUN_FILES, type RunManifest, taskFiles } from "../run/artifacts.ts";
 import type { EventRecord, EventSubscriber } from "../run/events.ts";
 import type { RunSink } from "../run/run_plan.ts";
 import { displayLocation, type StoreLocation } from "./location.ts";
@@ -30,6 +30,7 @@ import {
   firstLine,
   manifestFacts,
   type RunRecord,
+  secondsBetween,
   startedAtFromRunId,
   type TaskRows,
   taskRows,
@@ -92,6 +93,8 @@ export class RunIndexer implements RunSink {
   #ignored = false;
   readonly #dispatch = new Map<string, DispatchInfo>();
   readonly #indexed = new Set<string>();
+  /** The run's final row, from the manifest the run handed over (finished()). */
+  #finalRow: RunRecord | undefined;
   /** Result files' content as the run wrote them, until their task's rows are flushed. */
   readonly #results = new Map<string, string>();
   /** Ledger rows numbered so far (the spend ledger, ledger.ts). */
@@ -119,6 +122,29 @@ export class RunIndexer implements RunSink {
     if (this.#run && !this.#ignored && this.#status.behind === null) {
       this.#results.set(taskId, json);
     }
+  }
+
+  /**
+   * Keeps the run's final row from its manifest's top-level fields, so that closing the run
+   * does not read and parse `run_manifest.json` (O(tasks): 12 MB for 8 000 tasks, the largest
+   * allocation of a big run) when every task's rows already came from its events.
+   */
+  finished(manifest: RunManifest): void {
+    const run = this.#run;
+    if (!run || this.#ignored || manifest.run_id !== run.runId) return;
+    this.#finalRow = {
+      run_id: manifest.run_id,
+      plan_name: manifest.plan_name,
+      plan_path: this.#options.planPath ?? null,
+      plan_hash: manifest.plan_hash ?? null,
+      status: manifest.interrupted ? "interrupted" : manifest.success ? "success" : "failed",
+      started_at: manifest.started_at,
+      finished_at: manifest.finished_at,
+      duration_sec: secondsBetween(manifest.started_at, manifest.finished_at),
+      tasks_total: run.tasks,
+      run_dir: run.runDir,
+      resumed_from: manifest.resumed_from,
+    };
   }
 
   /** How indexing went so far. */
@@ -319,6 +345,9 @@ export class RunIndexer implements RunSink {
     addTask: (rows: TaskRows) => void,
   ): Promise<InStatement[]> {
     const run = this.#run!;
+    const missing = run.tasks - this.#indexed.size -
+      [...batch].filter((id) => !this.#indexed.has(id)).length;
+    if (this.#finalRow && missing <= 0) return [upsertRun(this.#finalRow, now)];
     const file = join(run.runDir, RUN_FILES.manifest);
     try {
       const facts = manifestFacts(await readArtifactJson(file), {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { runPlan } from "../run/run_plan.ts";
+import { runPlan, type RunSink } from "../run/run_plan.ts";
 import { createRunIndexer } from "./indexer.ts";
 import { reindexRunDirs } from "./reindex.ts";
 import { listRuns } from "./runs_query.ts";
@@ -185,5 +185,39 @@ Deno.test("a dry run opens no store", async () => {
     await runPlan(plan, { ...quiet, dryRun: true, store: indexer });
     assert.ok(!existsSync(join(dir, "store")));
     assert.deepEqual(indexer.status, { tasks: 0, finished: false, behind: null });
+  });
+});
+
+Deno.test("closing a run takes its row from the manifest the run handed over, not the file", async () => {
+  await withTempDir(async (dir) => {
+    const location: StoreLocation = { kind: "file", path: join(dir, ".maestro", "maestro.db") };
+    const plan = await planIn(dir, MIXED_PLAN);
+    const indexer = createRunIndexer(location, { planPath: plan.source });
+    let runPath = "";
+    // the manifest file is gone when the store closes: only the handed-over fields are left
+    const sink: RunSink = {
+      subscriber: indexer.subscriber,
+      result: (id, json) => indexer.result(id, json),
+      finished: (manifest) => {
+        runPath = manifest.run_path;
+        indexer.finished(manifest);
+      },
+      close: async () => {
+        Deno.removeSync(join(runPath, "run_manifest.json"));
+        await indexer.close();
+      },
+    };
+    const manifest = await runPlan(plan, { ...quiet, store: sink });
+    assert.deepEqual(indexer.status, { tasks: 4, finished: true, behind: null });
+    const store = await openStore(location);
+    try {
+      const [run] = await listRuns(store);
+      assert.equal(run?.status, "failed");
+      assert.equal(run?.plan_hash, manifest.plan_hash);
+      assert.equal(run?.finished_at, manifest.finished_at);
+      assert.equal(run?.tasks.total, 4);
+    } finally {
+      store.close();
+    }
   });
 });

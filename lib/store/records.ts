@@ -251,7 +251,7 @@ export function startedAtFromRunId(runId: string): string | null {
 }
 
 /** Seconds between two ISO-8601 times, to the millisecond, or null. */
-function secondsBetween(start: string, end: string | null): number | null {
+export function secondsBetween(start: string, end: string | null): number | null {
   if (end === null) return null;
   const ms = Date.parse(end) - Date.parse(start);
   return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) / 1000 : null;
