@@ -9,9 +9,11 @@
  *   libSQL server the log goes in the row (gzip), so every machine of a team can restore it.
  * - Key markers: a local store also marks each key it holds with an empty file
  *   (`.maestro/cache/keys/<key[0:2]>/<key>`), so a miss — every first run of a changed prompt —
- *   is known from one `stat`, without loading libSQL (≈ 70 ms) before the task can start. An
- *   entry without a marker (written by an older maestro, or a crash between the commit and the
- *   marker) is a miss and is stored again; a marker without an entry costs one query.
+ *   is known from one `stat`, without loading libSQL (≈ 70 ms) before the task can start. A
+ *   store written before markers existed is marked by the first run that opens it (until then
+ *   lookups go to the store); an entry whose marker is missing after that (a crash between the
+ *   commit and the marker) is a miss and is stored again; a marker without an entry costs one
+ *   query.
  * - Engine CLI versions (part of every engine task's key) are remembered on this machine, not
  *   in the store (version_memo.ts): a lookup-free run (`--no-cache`) then needs no store before
  *   its first task starts. The schema's `engine_versions` table (version 3) is no longer used.
@@ -146,6 +148,8 @@ export class CacheStore implements CacheBackend {
   #queue: NewCacheEntry[] = [];
   #hits: string[] = [];
   #plans = new Set<string>();
+  /** Set once a missing key marker is known to mean a miss (#markersComplete). */
+  #markersTrusted = false;
   /** The plan whose entries the first store lookup reads ahead (warm()). */
   #warmPlan: string | undefined;
   #warming: Promise<void> | undefined;
@@ -172,6 +176,36 @@ export class CacheStore implements CacheBackend {
     return this.#logs === undefined ? undefined : join(this.#logs, "keys", key.slice(0, 2), key);
   }
 
+  /**
+   * Whether a missing marker means a miss: the keys folder says every entry is marked
+   * (`keys/.complete`, written once the store is opened for writing and its older entries are
+   * marked), or there is no store yet. A store written by a maestro before key markers has its
+   * entries looked up in the store until a run marks them, so an upgrade re-runs nothing.
+   */
+  #markersComplete(): boolean {
+    if (this.#markersTrusted) return true;
+    const logs = this.#logs;
+    if (logs === undefined) return false;
+    const complete = pathExists(join(logs, "keys", ".complete")) ||
+      (this.#location.kind === "file" && !pathExists(this.#location.path));
+    this.#markersTrusted = complete;
+    return complete;
+  }
+
+  /** Marks the store's existing entries once (a store from before key markers). */
+  async #markExisting(store: Store): Promise<void> {
+    const logs = this.#logs;
+    if (logs === undefined || this.#options.readOnly === true) return;
+    const complete = join(logs, "keys", ".complete");
+    if (pathExists(complete)) return;
+    try {
+      const rows = await store.read("SELECT key FROM cache_entries");
+      this.#mark(rows.map((row) => String(row["key"])), true);
+      Deno.mkdirSync(dirname(complete), { recursive: true });
+      Deno.writeFileSync(complete, new Uint8Array());
+    } catch { /* tried again by the next run that opens the store */ }
+  }
+
   /** Creates or removes key markers (best effort: a missing marker only costs a re-run). */
   #mark(keys: readonly string[], present: boolean): void {
     for (const key of keys) {
@@ -196,11 +230,13 @@ export class CacheStore implements CacheBackend {
       try {
         // logs go in the rows (gzip) where there is no log folder: libSQL servers, tests
         if (this.#logs === undefined) zlib ??= await import("node:zlib");
-        return await openStore(this.#location, {
+        const store = await openStore(this.#location, {
           // short native waits during a run: they block the event loop (see retry.ts)
           busyTimeoutMs: readOnly ? 1_000 : 20,
           create: !readOnly,
         });
+        await this.#markExisting(store);
+        return store;
       } catch (error) {
         this.#giveUp(error);
         return undefined;
@@ -272,7 +308,7 @@ export class CacheStore implements CacheBackend {
     options: { withLog?: boolean } = {},
   ): Promise<CacheEntry | undefined> {
     const marker = this.#marker(key);
-    if (marker !== undefined && !pathExists(marker)) return undefined;
+    if (marker !== undefined && !pathExists(marker) && this.#markersComplete()) return undefined;
     await this.#warmUp();
     const log = options.withLog === false ? "NULL AS log" : "log";
     const ahead = this.#ahead.get(key);

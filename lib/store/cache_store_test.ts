@@ -108,6 +108,22 @@ Deno.test("CacheStore keeps the newest entries of a task, drops expired failures
   });
 });
 
+Deno.test("a store from before key markers still hits, and is marked when a run opens it", async () => {
+  await withTempDir(async (dir) => {
+    const stored = createCacheStore(fileStore(dir));
+    stored.put(entry(dir, 1));
+    await stored.close();
+    // what an earlier maestro left: entries, no key markers
+    const keys = join(dir, ".maestro", "cache", "keys");
+    Deno.removeSync(keys, { recursive: true });
+    const key = String(1).padStart(64, "0");
+    const cache = createCacheStore(fileStore(dir));
+    assert.equal((await cache.lookup(key))?.run_id, "run1");
+    await cache.close();
+    assert.ok(existsSync(join(keys, "00", key)) && existsSync(join(keys, ".complete")));
+  });
+});
+
 Deno.test("CacheStore answers a miss on an unmarked key without opening the store", async () => {
   await withTempDir(async (dir) => {
     const stored = createCacheStore(fileStore(dir));
