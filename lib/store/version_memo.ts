@@ -12,6 +12,7 @@
  * @module
  */
 import { dirname, join } from "../path.ts";
+import { userCacheDir } from "../run/spawn_helper.ts";
 
 /** Entries kept (the most recently probed). */
 const MAX_ENTRIES = 64;
@@ -22,13 +23,9 @@ interface Entry {
   probed_at: string;
 }
 
-/** The memo file for an environment (the user cache folder of spawn_helper.ts's rules). */
+/** The memo file for an environment: in the user cache folder the spawn helper also uses. */
 export function versionMemoPath(env: Readonly<Record<string, string | undefined>>): string {
-  const dir = env.MAESTRO_CACHE_DIR ||
-    (env.XDG_CACHE_HOME
-      ? join(env.XDG_CACHE_HOME, "maestro")
-      : join(env.HOME ?? "/tmp", ".cache", "maestro"));
-  return join(dir, "engine-versions.json");
+  return join(userCacheDir(env), "engine-versions.json");
 }
 
 /** The binary's real path and fingerprint, or undefined when it cannot be read. */
