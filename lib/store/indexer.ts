@@ -30,7 +30,7 @@ import {
   firstLine,
   manifestFacts,
   type RunRecord,
-  secondsBetween,
+  runRecordOf,
   startedAtFromRunId,
   type TaskRows,
   taskRows,
@@ -132,19 +132,11 @@ export class RunIndexer implements RunSink {
   finished(manifest: RunManifest): void {
     const run = this.#run;
     if (!run || this.#ignored || manifest.run_id !== run.runId) return;
-    this.#finalRow = {
-      run_id: manifest.run_id,
-      plan_name: manifest.plan_name,
-      plan_path: this.#options.planPath ?? null,
-      plan_hash: manifest.plan_hash ?? null,
-      status: manifest.interrupted ? "interrupted" : manifest.success ? "success" : "failed",
-      started_at: manifest.started_at,
-      finished_at: manifest.finished_at,
-      duration_sec: secondsBetween(manifest.started_at, manifest.finished_at),
-      tasks_total: run.tasks,
-      run_dir: run.runDir,
-      resumed_from: manifest.resumed_from,
-    };
+    this.#finalRow = runRecordOf(manifest, {
+      runDir: run.runDir,
+      planPath: this.#options.planPath ?? null,
+      tasksTotal: run.tasks,
+    });
   }
 
   /** How indexing went so far. */

@@ -251,7 +251,7 @@ export function startedAtFromRunId(runId: string): string | null {
 }
 
 /** Seconds between two ISO-8601 times, to the millisecond, or null. */
-export function secondsBetween(start: string, end: string | null): number | null {
+function secondsBetween(start: string, end: string | null): number | null {
   if (end === null) return null;
   const ms = Date.parse(end) - Date.parse(start);
   return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) / 1000 : null;
@@ -365,22 +365,55 @@ export function manifestFacts(
   context: { runDir: string; planPath: string | null; file: string },
 ): ManifestFacts {
   const m = new Fields(context.file, "", value);
+  // fields in the order they were always checked: the first bad one is the one reported
   const startedAt = m.string("started_at");
   const finishedAt = m.stringOrNull("finished_at");
   const interrupted = m.raw("interrupted") === true;
   const raw = m.object("task_results");
-  const run: RunRecord = {
+  const run = runRecordOf({
     run_id: m.string("run_id"),
     plan_name: m.string("plan_name"),
-    plan_path: context.planPath,
     plan_hash: m.stringOrNull("plan_hash"),
-    status: interrupted ? "interrupted" : m.boolean("success") ? "success" : "failed",
+    success: m.boolean("success"),
+    interrupted,
     started_at: startedAt,
     finished_at: finishedAt,
-    duration_sec: secondsBetween(startedAt, finishedAt),
-    tasks_total: Object.keys(raw).length,
-    run_dir: context.runDir,
     resumed_from: m.stringOrNull("resumed_from"),
-  };
+  }, { ...context, tasksTotal: Object.keys(raw).length });
   return { run, results: new Map(Object.entries(raw)) };
+}
+
+/** The top-level fields of a run manifest that make the run's row. */
+export interface ManifestHead {
+  run_id: string;
+  plan_name: string;
+  plan_hash: string | null;
+  success: boolean;
+  interrupted: boolean;
+  started_at: string;
+  finished_at: string | null;
+  resumed_from: string | null;
+}
+
+/**
+ * The run's final row from its manifest's top-level fields (read from the file by
+ * {@linkcode manifestFacts}, or handed over in memory by the run).
+ */
+export function runRecordOf(
+  head: ManifestHead,
+  context: { runDir: string; planPath: string | null; tasksTotal: number },
+): RunRecord {
+  return {
+    run_id: head.run_id,
+    plan_name: head.plan_name,
+    plan_path: context.planPath,
+    plan_hash: head.plan_hash,
+    status: head.interrupted ? "interrupted" : head.success ? "success" : "failed",
+    started_at: head.started_at,
+    finished_at: head.finished_at,
+    duration_sec: secondsBetween(head.started_at, head.finished_at),
+    tasks_total: context.tasksTotal,
+    run_dir: context.runDir,
+    resumed_from: head.resumed_from,
+  };
 }
