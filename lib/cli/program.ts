@@ -13,6 +13,54 @@ import type { RunStatus } from "../store/records.ts";
 
 const DESCRIPTION = "Run AI execution plans: DAGs of shell commands and coding-agent calls";
 
+/** The command modules, each imported when one of its commands runs (see import_later.ts). */
+const commandModules = {
+  budget_commands: () =>
+    importLater<typeof import("./budget_commands.ts")>(
+      new URL("./budget_commands.ts", import.meta.url),
+    ),
+  cache_commands: () =>
+    importLater<typeof import("./cache_commands.ts")>(
+      new URL("./cache_commands.ts", import.meta.url),
+    ),
+  cleanup_command: () =>
+    importLater<typeof import("./cleanup_command.ts")>(
+      new URL("./cleanup_command.ts", import.meta.url),
+    ),
+  convert_command: () =>
+    importLater<typeof import("./convert_command.ts")>(
+      new URL("./convert_command.ts", import.meta.url),
+    ),
+  doctor_command: () =>
+    importLater<typeof import("./doctor_command.ts")>(
+      new URL("./doctor_command.ts", import.meta.url),
+    ),
+  eval_command: () =>
+    importLater<typeof import("./eval_command.ts")>(new URL("./eval_command.ts", import.meta.url)),
+  explain_command: () =>
+    importLater<typeof import("./explain_command.ts")>(
+      new URL("./explain_command.ts", import.meta.url),
+    ),
+  inspect_commands: () =>
+    importLater<typeof import("./inspect_commands.ts")>(
+      new URL("./inspect_commands.ts", import.meta.url),
+    ),
+  plan_commands: () =>
+    importLater<typeof import("./plan_commands.ts")>(
+      new URL("./plan_commands.ts", import.meta.url),
+    ),
+  run_command: () =>
+    importLater<typeof import("./run_command.ts")>(new URL("./run_command.ts", import.meta.url)),
+  store_commands: () =>
+    importLater<typeof import("./store_commands.ts")>(
+      new URL("./store_commands.ts", import.meta.url),
+    ),
+  verify_command: () =>
+    importLater<typeof import("./verify_command.ts")>(
+      new URL("./verify_command.ts", import.meta.url),
+    ),
+};
+
 const PLAN_ARG = { name: "plan", required: true, description: "plan file (.yaml, .yml or .ts)" };
 const STRICT: OptionSpec = {
   name: "strict",
@@ -150,9 +198,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action(plans, o) {
-      const { runCommand } = await importLater<typeof import("./run_command.ts")>(
-        new URL("./run_command.ts", import.meta.url),
-      );
+      const { runCommand } = await commandModules.run_command();
       const output = o.string("output") as "text" | "jsonl" | "live" | undefined;
       return await runCommand(plans, {
         dryRun: o.flag("dry-run"),
@@ -187,9 +233,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       SET,
     ],
     async action([plan], o) {
-      const { validateCommand } = await importLater<typeof import("./plan_commands.ts")>(
-        new URL("./plan_commands.ts", import.meta.url),
-      );
+      const { validateCommand } = await commandModules.plan_commands();
       return await validateCommand(plan!, {
         json: o.flag("json"),
         strict: o.flag("strict"),
@@ -203,9 +247,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: "run-dir", required: true, description: "a run directory" }],
     options: [JSON_OUTPUT],
     async action([runDir], o) {
-      const { verifyCommand } = await importLater<typeof import("./verify_command.ts")>(
-        new URL("./verify_command.ts", import.meta.url),
-      );
+      const { verifyCommand } = await commandModules.verify_command();
       return await verifyCommand(runDir!, { json: o.flag("json") });
     },
   },
@@ -227,9 +269,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { runsCommand } = await importLater<typeof import("./store_commands.ts")>(
-        new URL("./store_commands.ts", import.meta.url),
-      );
+      const { runsCommand } = await commandModules.store_commands();
       const status = o.string("status") as RunStatus | undefined;
       return await runsCommand({
         db: o.string("db"),
@@ -251,9 +291,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     }],
     options: [DB],
     async action(dirs, o) {
-      const { reindexCommand } = await importLater<typeof import("./store_commands.ts")>(
-        new URL("./store_commands.ts", import.meta.url),
-      );
+      const { reindexCommand } = await commandModules.store_commands();
       return await reindexCommand(dirs, { db: o.string("db") });
     },
   },
@@ -286,9 +324,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action([run], o) {
-      const { reportCommand } = await importLater<typeof import("./inspect_commands.ts")>(
-        new URL("./inspect_commands.ts", import.meta.url),
-      );
+      const { reportCommand } = await commandModules.inspect_commands();
       return await reportCommand(run!, {
         output: o.string("output"),
         plan: o.string("plan"),
@@ -337,9 +373,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action([a, b], o) {
-      const { diffCommand } = await importLater<typeof import("./inspect_commands.ts")>(
-        new URL("./inspect_commands.ts", import.meta.url),
-      );
+      const { diffCommand } = await commandModules.inspect_commands();
       return await diffCommand(a!, b!, {
         durationThreshold: o.string("duration-threshold"),
         costThreshold: o.string("cost-threshold"),
@@ -368,9 +402,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action([run], o) {
-      const { blameCommand } = await importLater<typeof import("./inspect_commands.ts")>(
-        new URL("./inspect_commands.ts", import.meta.url),
-      );
+      const { blameCommand } = await commandModules.inspect_commands();
       return await blameCommand(run!, {
         plan: o.string("plan"),
         json: o.flag("json"),
@@ -410,9 +442,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { cleanupCommand } = await importLater<typeof import("./cleanup_command.ts")>(
-        new URL("./cleanup_command.ts", import.meta.url),
-      );
+      const { cleanupCommand } = await commandModules.cleanup_command();
       return await cleanupCommand({
         keep: o.string("keep"),
         olderThan: o.string("older-than"),
@@ -436,9 +466,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action([plan], o) {
-      const { estimateCommand } = await importLater<typeof import("./budget_commands.ts")>(
-        new URL("./budget_commands.ts", import.meta.url),
-      );
+      const { estimateCommand } = await commandModules.budget_commands();
       return await estimateCommand(plan!, {
         json: o.flag("json"),
         set: o.list("set"),
@@ -456,9 +484,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { budgetCommand } = await importLater<typeof import("./budget_commands.ts")>(
-        new URL("./budget_commands.ts", import.meta.url),
-      );
+      const { budgetCommand } = await commandModules.budget_commands();
       return await budgetCommand({
         plan: o.string("plan"),
         json: o.flag("json"),
@@ -481,9 +507,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       DB,
     ],
     async action(_args, o) {
-      const { doctorCommand } = await importLater<typeof import("./doctor_command.ts")>(
-        new URL("./doctor_command.ts", import.meta.url),
-      );
+      const { doctorCommand } = await commandModules.doctor_command();
       return await doctorCommand({
         plan: o.string("plan"),
         json: o.flag("json"),
@@ -507,9 +531,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       SET,
     ],
     async action([plan], o) {
-      const { irCommand } = await importLater<typeof import("./plan_commands.ts")>(
-        new URL("./plan_commands.ts", import.meta.url),
-      );
+      const { irCommand } = await commandModules.plan_commands();
       return await irCommand(plan!, {
         origin: o.flag("origin"),
         strict: o.flag("strict"),
@@ -530,9 +552,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       description: "output format",
     }],
     async action([plan], o) {
-      const { graphCommand } = await importLater<typeof import("./plan_commands.ts")>(
-        new URL("./plan_commands.ts", import.meta.url),
-      );
+      const { graphCommand } = await commandModules.plan_commands();
       const format = o.string("format") as "mermaid" | "dot" | "json";
       return await graphCommand(plan!, { format });
     },
@@ -560,9 +580,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     async action([plan], o) {
       const to = o.string("to") as "yaml" | "ts" | undefined;
       if (!to) throw new UsageError("convert: option '--to <format>' is required (yaml or ts)");
-      const { convertCommand } = await importLater<typeof import("./convert_command.ts")>(
-        new URL("./convert_command.ts", import.meta.url),
-      );
+      const { convertCommand } = await commandModules.convert_command();
       const output = o.string("output");
       return await convertCommand(plan!, { to, ...(output ? { output } : {}) });
     },
@@ -580,9 +598,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "strict", type: "boolean", description: "a warn verdict fails the eval too" },
     ],
     async action([evalFile, runDir], o) {
-      const { evalCommand } = await importLater<typeof import("./eval_command.ts")>(
-        new URL("./eval_command.ts", import.meta.url),
-      );
+      const { evalCommand } = await commandModules.eval_command();
       const out = o.string("out");
       return await evalCommand(evalFile!, runDir!, {
         json: o.flag("json"),
@@ -614,9 +630,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action([plan], o) {
-      const { explainCommand } = await importLater<typeof import("./explain_command.ts")>(
-        new URL("./explain_command.ts", import.meta.url),
-      );
+      const { explainCommand } = await commandModules.explain_command();
       return await explainCommand(plan!, {
         context: o.flag("context"),
         task: o.string("task"),
@@ -641,9 +655,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     async action([plan], o) {
-      const { statusCommand } = await importLater<typeof import("./cache_commands.ts")>(
-        new URL("./cache_commands.ts", import.meta.url),
-      );
+      const { statusCommand } = await commandModules.cache_commands();
       return await statusCommand(plan!, {
         json: o.flag("json"),
         set: o.list("set"),
@@ -657,9 +669,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [],
     options: [],
     async action() {
-      const { schemaCommand } = await importLater<typeof import("./plan_commands.ts")>(
-        new URL("./plan_commands.ts", import.meta.url),
-      );
+      const { schemaCommand } = await commandModules.plan_commands();
       return await schemaCommand();
     },
   },
