@@ -45,17 +45,26 @@ export interface CliResult {
  * Runs `maestro <args>` as a real subprocess (deno run cli.ts).
  *
  * @param args CLI arguments
- * @param options working directory, extra environment variables
+ * @param options working directory, extra environment variables; `clearEnv`: the child gets
+ *   only `env` (plus NO_COLOR, MAESTRO_DB_URL and the test's DENO_DIR, which an isolated HOME
+ *   would otherwise hide)
  */
 export async function runCli(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean } = {},
 ): Promise<CliResult> {
+  const denoDir = Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno");
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-prompt", join(ROOT, "cli.ts"), ...args],
     cwd: options.cwd ?? ROOT,
+    clearEnv: options.clearEnv === true,
     // an empty MAESTRO_DB_URL counts as unset: a developer's own store never gets test runs
-    env: { NO_COLOR: "1", MAESTRO_DB_URL: "", ...options.env },
+    env: {
+      NO_COLOR: "1",
+      MAESTRO_DB_URL: "",
+      ...(options.clearEnv ? { DENO_DIR: denoDir } : {}),
+      ...options.env,
+    },
     // never a terminal: approval prompts are denied, as in CI
     stdin: "null",
     stdout: "piped",

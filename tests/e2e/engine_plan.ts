@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeCliTestSettings } from "../engines/install_cli.ts";
-
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+import { runCli } from "../helpers.ts";
 
 /** The keys of a `<task>.result.json` the engine e2e tests read. */
 export interface EngineTaskResult {
@@ -66,8 +65,8 @@ export interface MaestroRun {
 
 /**
  * Writes `yaml` as `dir/plan.yaml` and runs `maestro run plan.yaml --output jsonl ...args`
- * there with a cleared env: exactly `env`, plus NO_COLOR and the test's DENO_DIR (an isolated
- * HOME must not hide deno's own cache). Fails when no run directory was made.
+ * there with a cleared env: exactly `env`, plus what {@linkcode runCli} adds (NO_COLOR, the
+ * test's DENO_DIR). Fails when no run directory was made.
  */
 export async function maestroRun(
   dir: string,
@@ -76,21 +75,13 @@ export async function maestroRun(
   args: readonly string[] = [],
 ): Promise<MaestroRun> {
   await Deno.writeTextFile(join(dir, "plan.yaml"), yaml);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml", "--output", "jsonl", ...args],
+  const out = await runCli(["run", "plan.yaml", "--output", "jsonl", ...args], {
     cwd: dir,
+    env,
     clearEnv: true,
-    env: {
-      NO_COLOR: "1",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-      ...env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr) + stdout.slice(-3000);
+  });
+  const stdout = out.stdout;
+  const stderr = out.stderr + stdout.slice(-3000);
   const runs = join(dir, ".maestro-runs");
   assert.ok(existsSync(runs), `no run directory; exit ${out.code}: ${stderr}`);
   const [run] = [...Deno.readDirSync(runs)].filter((e) => /^\d{8}_/.test(e.name))
