@@ -10,7 +10,7 @@ import { displayLocation } from "../store/location.ts";
 import { storeForRead } from "../store/resolve.ts";
 import { openStore } from "../store/store.ts";
 import { UsageError } from "./args.ts";
-import { displayPath, paint, printJson } from "./output.ts";
+import { displayPath, localTime, paint, printJson } from "./output.ts";
 
 /** Options of `maestro cleanup`. */
 export interface CleanupCommandOptions {
@@ -49,14 +49,6 @@ function size(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-function localTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ` +
-    `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
 
 function printReport(report: CleanupReport): void {

@@ -13,7 +13,7 @@ import { storeForRead, storeForReindex } from "../store/resolve.ts";
 import { listRuns, type RunSummary } from "../store/runs_query.ts";
 import { openStore, type Store } from "../store/store.ts";
 import { UsageError } from "./args.ts";
-import { paint, printJson } from "./output.ts";
+import { localTime, paint, printJson } from "./output.ts";
 
 /** Options of `maestro runs`. */
 export interface RunsCommandOptions {
@@ -50,15 +50,6 @@ export function formatDuration(seconds: number | null): string {
   const m = Math.floor((whole % 3600) / 60);
   const s = whole % 60;
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s).padStart(2, "0")}s`;
-}
-
-/** Local time `YYYY-MM-DD HH:MM:SS` of an ISO-8601 timestamp. */
-function localTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ` +
-    `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
 
 function statusCell(status: RunStatus): string {
