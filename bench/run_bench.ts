@@ -8,9 +8,10 @@
  *    targets running `true`), interleaved round by round so background load hits both alike.
  *    Start-up is measured apart (a 1-task plan; an empty Makefile) and subtracted: figures are
  *    ms/task (ms/hop for the chain) after start-up, and the total wall time.
- * 2. Spawn floor: Deno spawning `true` 400 times at concurrency 8, bare and under maestro's
- *    isolation wrapper (`setsid`, then `setpriv --pdeathsig KILL -- setsid`), to split
- *    maestro's cost into Deno's spawn, the wrapper's execs and maestro's own bookkeeping.
+ * 2. Spawn floor: Deno spawning `true` 400 times at concurrency 8, bare, under maestro's
+ *    isolation wrappers (spawn helper; `setsid`, then `setpriv --pdeathsig KILL -- setsid`),
+ *    and through maestro's spawn server (what a run uses), to split maestro's cost into the
+ *    spawn and maestro's own bookkeeping.
  * 3. Footprint: files per task in the run directory (of the last 2 000-task run above), peak
  *    RSS of the 2 000-task runs (median) and of one 20 000-task run (GNU time) and the RSS
  *    growth per task between them, whether the tasks finished per
@@ -29,6 +30,7 @@
  * @module
  */
 import { ensureSpawnHelper } from "../lib/run/spawn_helper.ts";
+import { ensureSpawnServer, SpawnServer } from "../lib/run/spawn_server.ts";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -298,6 +300,27 @@ async function spawnFloor(argv: string[], n: number, c: number): Promise<number>
   return (performance.now() - t0) / n;
 }
 
+/** Starts `/usr/bin/true` `n` times at concurrency `c` through maestro's spawn server. */
+async function serverFloor(path: string, n: number, c: number): Promise<number> {
+  const server = SpawnServer.start(path);
+  const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+  let started = 0;
+  const worker = async () => {
+    while (started++ < n) {
+      const task = await server.spawn(
+        { path: "/usr/bin/true", argv: ["true"], env, cwd: "/" },
+        () => {},
+      );
+      await Promise.all([task.status, task.closed]);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: c }, worker));
+  const ms = (performance.now() - t0) / n;
+  await server.close();
+  return ms;
+}
+
 /** In-process: ms to write one task's artifacts after 0 and after `n - 1000` tasks. */
 async function artifactCost(dir: string, n: number): Promise<{ first: number; last: number }> {
   const { writeJsonAtomic, sha256Hex, fileHashSync, taskFiles } = await import(
@@ -435,23 +458,30 @@ export async function runBench(
       if (sample.code !== 0) throw new Error(`${key} exited ${sample.code}`);
       samples.set(key, [...(samples.get(key) ?? []), sample]);
     };
-    const runs = join(tmp, "runs");
+    // Every run gets its own run root, removed only after the last round: deleting thousands
+    // of files between runs made the next runs' file creation several times slower on the
+    // benchmark machine (ext4 mounted with `discard`), a cost make never pays.
+    const runRoots: string[] = [];
+    const runRoot = (name: string) => {
+      runRoots.push(join(tmp, `runs-${runRoots.length}-${name}`));
+      return runRoots.at(-1)!;
+    };
     for (let round = 0; round < options.rounds; round++) {
       log(`round ${round + 1}/${options.rounds}: start-up`);
-      add("maestro:one", await measure(maestroArgv(one.plan, runs), tmp, tmp));
+      add("maestro:one", await measure(maestroArgv(one.plan, runRoot("one")), tmp, tmp));
       add("make:one", await measure(makeArgv(empty), tmp, tmp));
-      clean(runs);
       for (const shape of shapes) {
         log(`round ${round + 1}/${options.rounds}: ${shape.name} (make, maestro)`);
         add(`make:${shape.name}`, await measure(makeArgv(shape.files.makefile), tmp, tmp));
+        const runs = runRoot(shape.name);
         add(`maestro:${shape.name}`, await measure(maestroArgv(shape.files.plan, runs), tmp, tmp));
         // the last independent run's directory is kept for the footprint section
         if (shape.name === "independent" && round === options.rounds - 1) {
           Deno.renameSync(runs, join(tmp, "footprint-small"));
         }
-        clean(runs);
       }
     }
+    for (const root of runRoots) clean(root);
     const wall = (key: string) => figure(samples.get(key)!.map((s) => s.wallMs));
     const cpu = (key: string) => {
       const values = samples.get(key)!.map((s) => s.cpuMs).filter((v) => v !== null);
@@ -500,7 +530,8 @@ export async function runBench(
       if (!helper) {
         log(`spawn helper unavailable: ${"unavailable" in ready ? ready.unavailable : ""}`);
       }
-      const variants: Array<[string, string[]]> = [
+      const spawnd = await ensureSpawnServer();
+      const variants: Array<[string, string[] | (() => Promise<number>)]> = [
         ["/usr/bin/true (bare Deno spawn)", ["/usr/bin/true"]],
         ["sh -c true", ["sh", "-c", "true"]],
         ["setsid sh -c true", ["setsid", "sh", "-c", "true"]],
@@ -518,12 +549,19 @@ export async function runBench(
           "-c",
           "true",
         ]],
+        ...("path" in spawnd
+          ? [[
+            "/usr/bin/true through maestro's spawn server (what a run does)",
+            () => serverFloor(spawnd.path, 400, 8),
+          ] as [string, () => Promise<number>]]
+          : []),
       ];
       const floor = new Map<string, number[]>();
       for (let round = 0; round < Math.max(2, options.rounds); round++) {
         log(`spawn floor round ${round + 1}`);
         for (const [name, argv] of variants) {
-          floor.set(name, [...(floor.get(name) ?? []), await spawnFloor(argv, 400, 8)]);
+          const ms = typeof argv === "function" ? await argv() : await spawnFloor(argv, 400, 8);
+          floor.set(name, [...(floor.get(name) ?? []), ms]);
         }
       }
       report.floor = variants.map(([name]) => ({ name, msPerSpawn: figure(floor.get(name)!) }));

@@ -17,6 +17,7 @@ import type { MaestroError } from "../errors.ts";
 import { findBinary, INSTALL_COMMANDS } from "../run/engine_executor.ts";
 import { isolationPrefix, killGroup } from "../run/process.ts";
 import { ensureSpawnHelper } from "../run/spawn_helper.ts";
+import { ensureSpawnServer } from "../run/spawn_server.ts";
 import { DB_URL_ENV, displayLocation, type StoreLocation } from "../store/location.ts";
 import { explicitStore, findStoreUpwards, storeForRun } from "../store/resolve.ts";
 
@@ -79,6 +80,16 @@ export interface SpawnCheck {
   reason: string | null;
   /** What is used instead (the util-linux chain), or null when nothing isolates tasks. */
   fallback: string | null;
+}
+
+/** The spawn server's state (spawn_server.ts). */
+export interface SpawnServerCheck {
+  /** Whether tasks without a stdin start through it. */
+  available: boolean;
+  /** Its path, or null. */
+  path: string | null;
+  /** Why it is not used, or null. */
+  reason: string | null;
 }
 
 /** Where the run store is. */
@@ -249,6 +260,16 @@ export async function checkSpawnHelper(): Promise<SpawnCheck> {
     path: "path" in helper ? helper.path : null,
     reason: "unavailable" in helper ? helper.unavailable : null,
     fallback: "path" in helper ? null : chain.length > 0 ? chain.join(" ") : null,
+  };
+}
+
+/** The spawn server, compiled on first use like a run would (never throws). */
+export async function checkSpawnServer(): Promise<SpawnServerCheck> {
+  const server = await ensureSpawnServer();
+  return {
+    available: "path" in server,
+    path: "path" in server ? server.path : null,
+    reason: "unavailable" in server ? server.unavailable : null,
   };
 }
 

@@ -21,10 +21,12 @@ import {
   checkEngines,
   checkRunDir,
   checkSpawnHelper,
+  checkSpawnServer,
   checkStore,
   type EngineCheck,
   type RunDirCheck,
   type SpawnCheck,
+  type SpawnServerCheck,
   type StoreCheck,
 } from "./doctor_checks.ts";
 import { displayPath, issueJson, issueLines, paint, printJson } from "./output.ts";
@@ -70,6 +72,8 @@ export interface DoctorReport {
   engines: EngineCheck[];
   /** The spawn helper (setsid + parent-death signal for every task). */
   spawn_helper: SpawnCheck;
+  /** The spawn server (starts tasks without blocking maestro; Deno's spawn otherwise). */
+  spawn_server: SpawnServerCheck;
   /** The run store's location. */
   store: StoreCheck;
   /** The folder runs are created in (the plan's `run_dir`, else `.maestro-runs`). */
@@ -176,6 +180,12 @@ function judge(report: DoctorReport): void {
           : "tasks get no own session and no parent-death signal"),
     );
   }
+  if (!report.spawn_server.available) {
+    warnings.push(
+      `spawn server unavailable (${report.spawn_server.reason}): ` +
+        "tasks start through Deno's own spawn instead (slower per task)",
+    );
+  }
   if (report.plan && !report.plan.valid) {
     const n = report.plan.errors.length;
     problems.push(`plan ${report.plan.path} is not valid (${n} error${n === 1 ? "" : "s"})`);
@@ -194,7 +204,7 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
   const tasks = facts?.tasks ?? [];
   const custom = await loadCustomEngines(tasks, problems);
   const runDir = facts?.runDir ?? resolve(Deno.cwd(), ".maestro-runs");
-  const [engines, spawn, runDirCheck] = await Promise.all([
+  const [engines, spawn, spawnServer, runDirCheck] = await Promise.all([
     checkEngines({
       custom,
       usedBy: group(tasks.flatMap((t) => t.engine ? [[t.engine, t.id] as [string, string]] : [])),
@@ -207,6 +217,7 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
       ),
     }),
     checkSpawnHelper(),
+    checkSpawnServer(),
     checkRunDir(runDir),
   ]);
   const report: DoctorReport = {
@@ -216,6 +227,7 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
     os: { os: Deno.build.os, arch: Deno.build.arch, release: Deno.osRelease() },
     engines,
     spawn_helper: spawn,
+    spawn_server: spawnServer,
     store: checkStore({ db: options.db, plan: facts?.check.valid ? options.plan : undefined }),
     run_dir: runDirCheck,
     plan: facts?.check ?? null,
@@ -307,6 +319,12 @@ function printReport(report: DoctorReport): void {
       : `  ${WARN()} spawn helper  unavailable (${spawn.reason}); using ${
         spawn.fallback ?? "nothing"
       }`,
+  );
+  const server = report.spawn_server;
+  console.log(
+    server.available
+      ? `  ${OK()} spawn server  ${server.path}`
+      : `  ${WARN()} spawn server  unavailable (${server.reason}); using Deno's spawn`,
   );
   console.log(storeLine(report.store));
   const dir = report.run_dir;

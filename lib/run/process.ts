@@ -13,6 +13,12 @@ import { pathExists } from "../fs.ts";
 import { delimiter, join } from "../path.ts";
 import type { LogFile } from "./log_file.ts";
 import { ensureSpawnHelper, type SpawnHelper } from "./spawn_helper.ts";
+import {
+  ensureSpawnServer,
+  type OutputSink,
+  SpawnServer,
+  SpawnServerError,
+} from "./spawn_server.ts";
 
 /** Exit code of a timed-out process (the reference tool's, like coreutils `timeout`). */
 export const TIMEOUT_EXIT_CODE = 124;
@@ -101,17 +107,25 @@ function onPath(binary: string): boolean {
 let wrapperCache: string[] | undefined;
 let helperPath: string | undefined;
 let helperReady: Promise<SpawnHelper> | undefined;
+let serverPath: string | undefined;
+let server: SpawnServer | undefined;
 
 /**
- * Makes later spawns use the compiled spawn helper (one cheap exec) instead of the util-linux
- * chain, compiling it on first use (spawn_helper.ts). Call once before dispatching; cached.
- * Without it, spawning still works through {@linkcode isolationPrefix}.
+ * Makes later spawns use the spawn server (spawn_server.ts) and, for tasks with a stdin, the
+ * compiled spawn helper (one cheap exec) instead of the util-linux chain, compiling both on
+ * first use. Call once before dispatching; cached. Without it, spawning still works through
+ * {@linkcode isolationPrefix}.
+ *
+ * @returns the helper's state (the server's follows it: both need the same compiler)
  */
 export function prepareSpawning(): Promise<SpawnHelper> {
-  helperReady ??= ensureSpawnHelper().then((helper) => {
-    helperPath = "path" in helper ? helper.path : undefined;
-    return helper;
-  });
+  helperReady ??= Promise.all([ensureSpawnHelper(), ensureSpawnServer()]).then(
+    ([helper, spawnServer]) => {
+      helperPath = "path" in helper ? helper.path : undefined;
+      serverPath = "path" in spawnServer ? spawnServer.path : undefined;
+      return helper;
+    },
+  );
   return helperReady;
 }
 
@@ -121,6 +135,28 @@ export function prepareSpawning(): Promise<SpawnHelper> {
  */
 export function setSpawnHelper(path: string | undefined): void {
   helperPath = path;
+}
+
+/**
+ * Starts later tasks without a stdin through the spawn server at `path`, or through Deno's
+ * `Command` when undefined (tests and benchmarks compare both).
+ */
+export function setSpawnServer(path: string | undefined): void {
+  serverPath = path;
+  server = undefined;
+}
+
+/** The running spawn server, started on first use; undefined when there is none to use. */
+function spawnServer(): SpawnServer | undefined {
+  if (serverPath === undefined) return undefined;
+  if (server && server.gone === undefined) return server;
+  try {
+    server = SpawnServer.start(serverPath);
+  } catch {
+    serverPath = undefined;
+    server = undefined;
+  }
+  return server;
 }
 
 const programCache = new Map<string, string>();
@@ -339,25 +375,90 @@ export function killGroup(pgid: number, signal: Deno.Signal): boolean {
   }
 }
 
-/** Reads a byte stream and hands over complete lines in batches. */
-async function pumpLines(
-  stream: ReadableStream<Uint8Array>,
-  onBatch: (lines: string[]) => void | Promise<void>,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of stream) {
-    const text = rest + decoder.decode(chunk, { stream: true });
+/** Cuts a byte stream into lines (an endless line into pieces of at most MAX_LINE_CHARS). */
+class LineSplitter {
+  #decoder = new TextDecoder();
+  #rest = "";
+
+  /** The complete lines that `bytes` finishes. */
+  push(bytes: Uint8Array): string[] {
+    const text = this.#rest + this.#decoder.decode(bytes, { stream: true });
     const parts = text.split("\n");
-    rest = parts.pop() ?? "";
-    if (rest.length > MAX_LINE_CHARS) {
-      parts.push(rest);
-      rest = "";
+    this.#rest = parts.pop() ?? "";
+    if (this.#rest.length > MAX_LINE_CHARS) {
+      parts.push(this.#rest);
+      this.#rest = "";
     }
-    if (parts.length > 0) await onBatch(parts);
+    return parts;
   }
-  rest += decoder.decode();
-  if (rest.length > 0) await onBatch([rest]);
+
+  /** The last line, when the stream did not end with a newline. */
+  end(): string[] {
+    const last = this.#rest + this.#decoder.decode();
+    this.#rest = "";
+    return last.length > 0 ? [last] : [];
+  }
+}
+
+/** A started child, whichever way it was started. */
+interface StartedChild {
+  pid: number;
+  /** Exit code; 128 + the signal number when a signal ended it. */
+  status: Promise<number>;
+  /** False when the process group is known to be empty after the exit (no kill needed). */
+  leftovers?: Promise<boolean>;
+  /** Both output streams reached end of file (every byte went to the sink before). */
+  output: Promise<void>;
+}
+
+/** Starts `spec` through Deno's `Command` (with the helper or the util-linux chain in front). */
+function startWithCommand(spec: ProcessSpec, sink: OutputSink): StartedChild {
+  const [program, ...args] = isolatedArgv(spec.argv, spec.env, spec.cwd);
+  const child = new Deno.Command(program!, {
+    args,
+    cwd: spec.cwd,
+    env: spec.env,
+    clearEnv: true,
+    stdin: spec.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (spec.stdin !== undefined) {
+    // a child that exits without reading its input must not fail the write (EPIPE)
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(spec.stdin)).then(() => writer.close()).catch(() => {});
+  }
+  const pump = async (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") => {
+    for await (const chunk of stream) sink(name, chunk);
+  };
+  return {
+    pid: child.pid,
+    status: child.status.then((status) => status.code),
+    output: Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]).then(
+      () => {},
+    ),
+  };
+}
+
+/**
+ * Starts `spec`: through the spawn server when there is one and the task needs no stdin, else
+ * through Deno's `Command`. Throws when it cannot start (missing working directory, no process).
+ */
+async function startChild(spec: ProcessSpec, sink: OutputSink): Promise<StartedChild> {
+  const spawner = spec.stdin === undefined ? spawnServer() : undefined;
+  if (!spawner) return startWithCommand(spec, sink);
+  const path = resolveProgram(spec.argv[0] ?? "", spec.env.PATH, spec.cwd);
+  try {
+    const task = await spawner.spawn({ path, argv: spec.argv, env: spec.env, cwd: spec.cwd }, sink);
+    return { pid: task.pid, status: task.status, leftovers: task.leftovers, output: task.closed };
+  } catch (error) {
+    // a server that died takes no more tasks; this one and later ones start the other way
+    if (error instanceof SpawnServerError && error.kind === "gone") {
+      serverPath = undefined;
+      return startWithCommand(spec, sink);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -375,18 +476,23 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   if (spec.signal?.aborted) {
     return { ...base, exitCode: CANCEL_EXIT_CODE, cancelled: true, durationSec: 0, pid: 0 };
   }
-  const [program, ...args] = isolatedArgv(spec.argv, spec.env, spec.cwd);
-  let child: Deno.ChildProcess;
+  const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  // One log write per batch; only the lines that can still be in a tail are kept.
+  const onBatch = (name: "stdout" | "stderr", lines: string[]) => {
+    if (lines.length === 0) return;
+    if (name === "stdout") {
+      for (const line of lines.slice(-stdoutTail.size)) stdoutTail.push(line);
+      for (const line of lines.slice(-outputTail.size)) outputTail.push(line);
+      spec.log.write(lines.join("\n") + "\n");
+    } else {
+      for (const line of lines.slice(-outputTail.size)) outputTail.push(`[stderr] ${line}`);
+      spec.log.write(`[stderr] ${lines.join("\n[stderr] ")}\n`);
+    }
+    spec.onLines?.(name, lines);
+  };
+  let child: StartedChild;
   try {
-    child = new Deno.Command(program!, {
-      args,
-      cwd: spec.cwd,
-      env: spec.env,
-      clearEnv: true,
-      stdin: spec.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    child = await startChild(spec, (name, bytes) => onBatch(name, splitters[name].push(bytes)));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     spec.log.line(`[maestro] could not start: ${message}`);
@@ -394,11 +500,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   }
   const pid = child.pid;
   spec.onStart?.(pid);
-  if (spec.stdin !== undefined) {
-    // a child that exits without reading its input must not fail the write (EPIPE)
-    const writer = child.stdin.getWriter();
-    writer.write(new TextEncoder().encode(spec.stdin)).then(() => writer.close()).catch(() => {});
-  }
 
   let timedOut = false;
   let cancelled = false;
@@ -419,33 +520,24 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   };
   spec.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const pump = (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") =>
-    pumpLines(stream, (lines) => {
-      // One log write per batch; only the lines that can still be in a tail are kept.
-      if (name === "stdout") {
-        for (const line of lines.slice(-stdoutTail.size)) stdoutTail.push(line);
-        for (const line of lines.slice(-outputTail.size)) outputTail.push(line);
-        spec.log.write(lines.join("\n") + "\n");
-      } else {
-        for (const line of lines.slice(-outputTail.size)) outputTail.push(`[stderr] ${line}`);
-        spec.log.write(`[stderr] ${lines.join("\n[stderr] ")}\n`);
-      }
-      spec.onLines?.(name, lines);
-      return spec.log.drain();
-    });
-  const pumps = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
-  const status = await child.status;
+  const output = child.output.then(() => {
+    onBatch("stdout", splitters.stdout.end());
+    onBatch("stderr", splitters.stderr.end());
+  });
+  // a cancel that came while the server was starting the task
+  if (spec.signal?.aborted) onAbort();
+  const exitStatus = await child.status;
   // The leader is gone; anything left in its group (background jobs holding our pipes) goes too.
   // When the group is already empty (the usual case) it cannot gain members any more, so no
   // SIGKILL follows: one kill(2) per task, and no signal to a group id the kernel may reuse.
-  const leftovers = killGroup(pid, "SIGTERM");
+  const leftovers = (await child.leftovers ?? true) && killGroup(pid, "SIGTERM");
   if (leftovers) killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), spec.graceMs ?? 2000);
-  await pumps;
+  await output;
   clearTimeout(timer);
   clearTimeout(killTimer);
   if (leftovers || timedOut || cancelled) killGroup(pid, "SIGKILL");
   spec.signal?.removeEventListener("abort", onAbort);
-  const exitCode = timedOut ? TIMEOUT_EXIT_CODE : cancelled ? CANCEL_EXIT_CODE : status.code;
+  const exitCode = timedOut ? TIMEOUT_EXIT_CODE : cancelled ? CANCEL_EXIT_CODE : exitStatus;
   return {
     exitCode,
     timedOut,

@@ -3,8 +3,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogFile } from "./log_file.ts";
-import { RingBuffer, runProcess, setSpawnHelper } from "./process.ts";
+import { RingBuffer, runProcess, setSpawnHelper, setSpawnServer } from "./process.ts";
 import { ensureSpawnHelper } from "./spawn_helper.ts";
+import { ensureSpawnServer } from "./spawn_server.ts";
 
 const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
 
@@ -57,14 +58,19 @@ Deno.test("stdout and stderr are streamed into the log, stderr prefixed, tail bo
   assert.match(text, /\[stderr\] oops\n/);
 });
 
-// The supervision guarantees hold with the compiled spawn helper and with the util-linux chain
-// it falls back to (where no C compiler is available).
+// The supervision guarantees hold with the spawn server, the compiled spawn helper, and the
+// util-linux chain they fall back to (where no C compiler is available).
 const built = await ensureSpawnHelper();
-const modes: Array<[string, string | undefined]> = [["util-linux chain", undefined]];
-if ("path" in built) modes.push(["spawn helper", built.path]);
-for (const [mode, helper] of modes) {
+const builtServer = await ensureSpawnServer();
+const modes: Array<[string, string | undefined, string | undefined]> = [
+  ["util-linux chain", undefined, undefined],
+];
+if ("path" in built) modes.push(["spawn helper", built.path, undefined]);
+if ("path" in builtServer) modes.push(["spawn server", undefined, builtServer.path]);
+for (const [mode, helper, spawnServer] of modes) {
   Deno.test(`${mode}: a timeout kills the whole process group and reports exit code 124`, async () => {
     setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
     let outcome;
     await withLog(async (log) => {
       outcome = await runProcess({
@@ -85,6 +91,7 @@ for (const [mode, helper] of modes) {
 
   Deno.test(`${mode}: background jobs left behind by a finished task are stopped`, async () => {
     setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
     let outcome;
     await withLog(async (log) => {
       outcome = await runProcess({
@@ -104,6 +111,7 @@ for (const [mode, helper] of modes) {
 
   Deno.test(`${mode}: aborting the signal cancels the process with exit code 130`, async () => {
     setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
     const controller = new AbortController();
     let outcome;
     await withLog(async (log) => {
@@ -122,8 +130,47 @@ for (const [mode, helper] of modes) {
     assert.equal(outcome!.cancelled, true);
   });
 
+  Deno.test(`${mode}: output lines keep their order, a last line without newline included`, async () => {
+    setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
+    let outcome;
+    const text = await withLog(async (log) => {
+      outcome = await runProcess({
+        argv: ["sh", "-c", "echo one; echo two >&2; sleep 0.05; printf 'thr'; printf 'ee'; exit 4"],
+        cwd: "/tmp",
+        env,
+        timeoutSec: 10,
+        log,
+        tailLines: 5,
+      });
+    });
+    assert.equal(outcome!.exitCode, 4);
+    assert.deepEqual(outcome!.stdoutTail, ["one", "three"]);
+    assert.equal(text, "one\n[stderr] two\nthree\n");
+  });
+
+  Deno.test(`${mode}: a missing working directory is a start failure, not a crash`, async () => {
+    setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
+    let outcome;
+    const text = await withLog(async (log) => {
+      outcome = await runProcess({
+        argv: ["true"],
+        cwd: "/no/such/dir",
+        env,
+        timeoutSec: 10,
+        log,
+        tailLines: 5,
+      });
+    });
+    assert.equal(outcome!.exitCode, 127);
+    assert.match(outcome!.spawnError ?? "", /No such .*\/no\/such\/dir|\/no\/such\/dir: No such/);
+    assert.match(text, /^\[maestro\] could not start: /);
+  });
+
   Deno.test(`${mode}: a program that does not exist exits 127`, async () => {
     setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
     let outcome;
     await withLog(async (log) => {
       outcome = await runProcess({

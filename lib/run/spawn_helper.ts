@@ -20,8 +20,7 @@
  *
  * @module
  */
-import { join } from "../path.ts";
-import { Sha256 } from "../sha256.ts";
+import { type CProgram, cProgramPath, ensureCProgram } from "./c_program.ts";
 
 /** The helper's C source (Linux x86-64, no libc: raw system calls). */
 export const SPAWN_HELPER_SOURCE =
@@ -83,27 +82,25 @@ const CC_FLAGS = [
   "-fno-builtin",
 ];
 
-/** Maestro's per-user cache folder: `$MAESTRO_CACHE_DIR`, `$XDG_CACHE_HOME/maestro`, `~/.cache/maestro`. */
-export function userCacheDir(env: Readonly<Record<string, string | undefined>>): string {
-  if (env.MAESTRO_CACHE_DIR) return env.MAESTRO_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "maestro");
-  return join(env.HOME ?? "/tmp", ".cache", "maestro");
-}
+/** The helper as a {@linkcode CProgram}: its self-test runs `sh -c "exit 7"` through it. */
+export const SPAWN_HELPER: CProgram = {
+  name: "maestro-spawn",
+  source: SPAWN_HELPER_SOURCE,
+  flags: CC_FLAGS,
+  async selfTest(path) {
+    const probe = await new Deno.Command(path, {
+      args: ["/bin/sh", "sh", "-c", "exit 7"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return probe.code === 7 ? undefined : `exit ${probe.code}`;
+  },
+};
 
 /** Where the helper for this source version lives (the name carries a hash of source + flags). */
 export function spawnHelperPath(cacheDir: string): string {
-  const hash = new Sha256().update(SPAWN_HELPER_SOURCE).update(CC_FLAGS.join(" ")).digest()
-    .slice(0, 12);
-  return join(cacheDir, "bin", `maestro-spawn-${hash}`);
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
+  return cProgramPath(cacheDir, SPAWN_HELPER);
 }
 
 /** Why the helper is not used, or its path. */
@@ -114,49 +111,11 @@ export type SpawnHelper = { path: string } | { unavailable: string };
  * `unavailable` reason (shown by `--output jsonl`'s run_start and in docs), and the runtime
  * falls back to the util-linux chain.
  */
-export async function ensureSpawnHelper(
+export function ensureSpawnHelper(
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
 ): Promise<SpawnHelper> {
-  if (env.MAESTRO_SPAWN_HELPER === "off") return { unavailable: "MAESTRO_SPAWN_HELPER=off" };
-  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") {
-    return { unavailable: `no helper for ${Deno.build.os}/${Deno.build.arch}` };
+  if (env.MAESTRO_SPAWN_HELPER === "off") {
+    return Promise.resolve({ unavailable: "MAESTRO_SPAWN_HELPER=off" });
   }
-  const path = spawnHelperPath(userCacheDir(env));
-  if (isExecutable(path)) return { path };
-  const dir = join(path, "..");
-  // unique per caller: workers of one process (deno test --parallel) share the pid
-  const unique = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const source = `${path}.${unique}.c`;
-  const output = `${path}.${unique}.tmp`;
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(source, SPAWN_HELPER_SOURCE);
-    const cc = env.CC || "cc";
-    const result = await new Deno.Command(cc, {
-      args: [...CC_FLAGS, "-o", output, source],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!result.success) {
-      const why = new TextDecoder().decode(result.stderr).trim().split("\n")[0] ?? "";
-      return { unavailable: `${cc} failed: ${why}` };
-    }
-    // Prove it works before trusting it with every task.
-    const probe = await new Deno.Command(output, {
-      args: ["/bin/sh", "sh", "-c", "exit 7"],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (probe.code !== 7) return { unavailable: `self-test failed (exit ${probe.code})` };
-    // rename is atomic: concurrent runs each compile and the last rename wins, harmlessly
-    await Deno.rename(output, path);
-    return { path };
-  } catch (error) {
-    return { unavailable: error instanceof Error ? error.message : String(error) };
-  } finally {
-    await Deno.remove(source).catch(() => {});
-    await Deno.remove(output).catch(() => {});
-  }
+  return ensureCProgram(SPAWN_HELPER, env);
 }

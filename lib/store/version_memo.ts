@@ -12,7 +12,7 @@
  * @module
  */
 import { dirname, join } from "../path.ts";
-import { userCacheDir } from "../run/spawn_helper.ts";
+import { userCacheDir } from "../run/c_program.ts";
 
 /** Entries kept (the most recently probed). */
 const MAX_ENTRIES = 64;

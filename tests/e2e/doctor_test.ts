@@ -83,6 +83,7 @@ Deno.test("maestro doctor --json reports each engine CLI, its version and its au
     "problems",
     "run_dir",
     "spawn_helper",
+    "spawn_server",
     "store",
     "warnings",
   ]);
@@ -154,6 +155,10 @@ Deno.test("maestro doctor --json reports each engine CLI, its version and its au
     "path",
     "reason",
   ]);
+  const server = doc.spawn_server as { available: boolean; path: string | null };
+  // CI has a C compiler: the server is built (or found) and named by its versioned file name
+  assert.equal(server.available, true);
+  assert.match(server.path ?? "", /maestro-spawnd-[0-9a-f]{12}$/);
 });
 
 Deno.test("maestro doctor prints a checklist and exits 0 without a plan, however many CLIs are missing", async () => {

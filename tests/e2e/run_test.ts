@@ -287,7 +287,19 @@ tasks:
   );
 });
 
-Deno.test("after kill -9, --resume-last reruns only unfinished tasks and stops orphans", async () => {
+// Two ways a kill -9 can leave a task's processes behind, and what resume does about them.
+// Through Deno's spawn (no spawn server: tasks with a stdin, machines without cc) the task's
+// direct child dies with maestro but its background job is orphaned: resume must stop it.
+// Through the spawn server, the server sees maestro's pipe close and kills every task's whole
+// process group: nothing is left, and resume still reruns exactly the unfinished tasks.
+for (const spawnServer of [false, true]) {
+  const how = spawnServer ? "through the spawn server, nothing outlives it" : "orphans are stopped";
+  Deno.test(`after kill -9, --resume-last reruns only unfinished tasks; ${how}`, async () => {
+    await killAndResume(spawnServer);
+  });
+}
+
+async function killAndResume(spawnServer: boolean): Promise<void> {
   const marker = `maestro-e2e-kill-${crypto.randomUUID().slice(0, 8)}`;
   await withPlan(
     `name: kill-plan
@@ -309,6 +321,7 @@ tasks:
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml"],
         cwd: dir,
+        env: spawnServer ? {} : { MAESTRO_SPAWN_SERVER: "off" },
         stdout: "null",
         stderr: "null",
       }).spawn();
@@ -316,19 +329,24 @@ tasks:
       await waitFor(() => processesWith(marker).length >= 3);
       Deno.kill(child.pid, "SIGKILL");
       await child.status;
-      // the direct child dies with maestro (parent-death signal); the background sleep is orphaned
-      await waitFor(() => processesWith(marker).length <= 2, 3000);
-      assert.ok(
-        processesWith(marker).length > 0,
-        "nothing orphaned: the resume check proves nothing",
-      );
+      if (spawnServer) {
+        await waitFor(() => processesWith(marker).length === 0, 3000);
+        assert.deepEqual(processesWith(marker), [], "a task process outlived maestro");
+      } else {
+        // the direct child dies with maestro (parent-death signal); the background sleep is orphaned
+        await waitFor(() => processesWith(marker).length <= 2, 3000);
+        assert.ok(
+          processesWith(marker).length > 0,
+          "nothing orphaned: the resume check proves nothing",
+        );
+      }
       await writeFile(join(dir, "resumed"), "");
       const [killed] = await runDirs(dir);
       const spools = () => [...Deno.readDirSync(killed!)].filter((e) => e.name.includes(".spool-"));
       assert.equal(spools().length, 1, "the killed run's manifest spool is left behind");
       const resume = await maestro(["run", "plan.yaml", "--resume-last"], dir);
       assert.equal(resume.code, 0, resume.stdout + resume.stderr);
-      assert.match(resume.stdout, /stopped process group/);
+      if (!spawnServer) assert.match(resume.stdout, /stopped process group/);
       assert.match(resume.stdout, /removed 1 temp file\(s\) left in /);
       assert.deepEqual(spools(), [], "resume sweeps the dead run's temp files");
       assert.deepEqual(processesWith(marker), []);
@@ -344,7 +362,7 @@ tasks:
       assert.match(verify.stdout, /did not finish/);
     },
   );
-});
+}
 
 Deno.test("an invalid plan exits 2 and an engine task whose CLI is missing fails clearly", async () => {
   await withPlan(
