@@ -72,12 +72,56 @@ export function writeJsonAtomic(path: string, value: unknown): Uint8Array {
   return writeTextAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
+/** Temp files created ahead by {@linkcode preopenAtomic}, by the path they will replace. */
+const preopened = new Map<string, { temp: string; file: Deno.FsFile }>();
+
+function tempPathFor(path: string): string {
+  return `${path}.tmp-${Deno.pid}-${(tempCounter++).toString(36)}`;
+}
+
+/**
+ * Creates the temp file of a later {@linkcode writeTextAtomic} of `path` now. Why: creating a
+ * file is the slow part of an atomic write (0.03–0.5 ms on the benchmark machine's disk, where
+ * the write and the rename cost 0.02 each); a task's result file is created while the task's
+ * process runs, so its end-to-next-start path only writes and renames. Does nothing when one is
+ * already waiting; never throws (the write then creates its temp file itself).
+ */
+export function preopenAtomic(path: string): void {
+  if (preopened.has(path)) return;
+  const temp = tempPathFor(path);
+  try {
+    const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
+    preopened.set(path, { temp, file });
+  } catch { /* the write will tell */ }
+}
+
+/** Closes and removes the temp files made ahead in `dir` that no write used (its run is over). */
+export function dropPreopened(dir: string): void {
+  for (const [path, { temp, file }] of preopened) {
+    if (!path.startsWith(`${dir}/`)) continue;
+    preopened.delete(path);
+    try {
+      file.close();
+      Deno.removeSync(temp);
+    } catch { /* already gone */ }
+  }
+}
+
 /** Like {@linkcode writeJsonAtomic}, for text already serialised. Returns the bytes written. */
 export function writeTextAtomic(path: string, text: string): Uint8Array {
   const bytes = jsonEncoder.encode(text);
-  const temp = `${path}.tmp-${Deno.pid}-${(tempCounter++).toString(36)}`;
+  const ready = preopened.get(path);
+  preopened.delete(path);
+  const temp = ready?.temp ?? tempPathFor(path);
   try {
-    Deno.writeFileSync(temp, bytes);
+    if (ready) {
+      try {
+        let written = 0;
+        while (written < bytes.length) written += ready.file.writeSync(bytes.subarray(written));
+      } finally {
+        ready.file.close();
+      }
+    } else Deno.writeFileSync(temp, bytes);
     Deno.renameSync(temp, path);
   } catch (error) {
     try {

@@ -44,7 +44,8 @@ function loadNativeHash(): void {
 
 /** An append-only text file with a write buffer. */
 export class LogFile {
-  #file: Deno.FsFile;
+  /** Undefined until {@linkcode LogFile.open} (a log made by {@linkcode LogFile.createLater}). */
+  #file: Deno.FsFile | undefined;
   #path: string;
   #pending: string[] = [];
   #pendingSize = 0;
@@ -55,7 +56,7 @@ export class LogFile {
   #size = 0;
   #closed = false;
 
-  private constructor(file: Deno.FsFile, path: string, mask: Masker) {
+  private constructor(file: Deno.FsFile | undefined, path: string, mask: Masker) {
     this.#file = file;
     this.#path = path;
     this.#mask = mask;
@@ -74,6 +75,23 @@ export class LogFile {
   static createSync(path: string, mask: Masker = (t) => t): LogFile {
     const file = Deno.openSync(path, { write: true, create: true, truncate: true });
     return new LogFile(file, path, mask);
+  }
+
+  /**
+   * A log whose file is created (truncated) only when {@linkcode LogFile.open} is called, or at
+   * the first write-out or close. Lines written before are kept in the buffer. Why: a task's
+   * log is opened right after its process is started, while the process execs, so that the
+   * file creation (0.03–0.5 ms on the benchmark machine's disk) is not on the path from one
+   * task's end to the next one's start.
+   */
+  static createLater(path: string, mask: Masker = (t) => t): LogFile {
+    return new LogFile(undefined, path, mask);
+  }
+
+  /** Creates (truncates) the file now, if it is not open yet (throws when it cannot). */
+  open(): void {
+    if (this.#file || this.#closed) return;
+    this.#file = Deno.openSync(this.#path, { write: true, create: true, truncate: true });
   }
 
   /** Appends text as is (masked). */
@@ -104,8 +122,10 @@ export class LogFile {
     if (this.#native) this.#native.update(bytes);
     else this.#hash.update(bytes);
     this.#size += bytes.length;
+    this.open();
+    const file = this.#file!;
     let written = 0;
-    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
     if (!this.#native && this.#size >= NATIVE_HASH_AFTER) this.#goNative();
   }
 
@@ -141,10 +161,11 @@ export class LogFile {
   close(): Promise<void> {
     if (this.#closed) return DONE;
     try {
+      this.open();
       this.#flush();
     } finally {
       this.#closed = true;
-      this.#file.close();
+      this.#file?.close();
     }
     rememberFileHash(this.#path, this.#native?.digest("hex") ?? this.#hash.digest(), this.#size);
     return DONE;

@@ -77,6 +77,12 @@ export interface ProcessSpec {
   onLines?: (stream: "stdout" | "stderr", lines: string[]) => void;
   /** Text written to the child's stdin (then closed); absent: stdin is /dev/null. */
   stdin?: string;
+  /**
+   * Called once the start is requested, while the child execs: file work that must be done
+   * before the task ends but need not delay its start (see {@linkcode LogFile.createLater}).
+   * The log is opened there too. When it throws, the child is stopped and the error rethrown.
+   */
+  afterSpawn?: () => void;
 }
 
 /** How a process ended. */
@@ -441,15 +447,26 @@ function startWithCommand(spec: ProcessSpec, sink: OutputSink): StartedChild {
 }
 
 /**
- * Starts `spec`: through the spawn server when there is one and the task needs no stdin, else
- * through Deno's `Command`. Throws when it cannot start (missing working directory, no process).
+ * Requests the start of `spec`: through the spawn server when there is one and the task needs
+ * no stdin, else through Deno's `Command`; calls `whileStarting` as soon as the request is out.
+ * Throws when it cannot start (missing working directory, no process).
  */
-async function startChild(spec: ProcessSpec, sink: OutputSink): Promise<StartedChild> {
+async function requestChild(
+  spec: ProcessSpec,
+  sink: OutputSink,
+  whileStarting: () => void,
+): Promise<StartedChild> {
   const spawner = spec.stdin === undefined ? spawnServer() : undefined;
-  if (!spawner) return startWithCommand(spec, sink);
+  if (!spawner) {
+    const child = startWithCommand(spec, sink);
+    whileStarting();
+    return child;
+  }
   const path = resolveProgram(spec.argv[0] ?? "", spec.env.PATH, spec.cwd);
+  const request = spawner.spawn({ path, argv: spec.argv, env: spec.env, cwd: spec.cwd }, sink);
+  whileStarting();
   try {
-    const task = await spawner.spawn({ path, argv: spec.argv, env: spec.env, cwd: spec.cwd }, sink);
+    const task = await request;
     return { pid: task.pid, status: task.status, leftovers: task.leftovers, output: task.closed };
   } catch (error) {
     // a server that died takes no more tasks; this one and later ones start the other way
@@ -459,6 +476,28 @@ async function startChild(spec: ProcessSpec, sink: OutputSink): Promise<StartedC
     }
     throw error;
   }
+}
+
+/**
+ * Starts `spec` and, while it execs, opens its log and runs `afterSpawn`. When those fail, the
+ * child is killed and their error thrown.
+ */
+async function startChild(spec: ProcessSpec, sink: OutputSink): Promise<StartedChild> {
+  let failure: { error: unknown } | undefined;
+  const child = await requestChild(spec, sink, () => {
+    try {
+      spec.log.open();
+      spec.afterSpawn?.();
+    } catch (error) {
+      failure = { error };
+    }
+  });
+  if (failure) {
+    killGroup(child.pid, "SIGKILL");
+    await Promise.all([child.status, child.output]);
+    throw failure.error;
+  }
+  return child;
 }
 
 /**

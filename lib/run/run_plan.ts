@@ -20,6 +20,8 @@ import {
   RUN_FILES,
   type RunManifest,
   sha256Hex,
+  dropPreopened,
+  preopenAtomic,
   taskFiles,
   writeTextAtomic,
 } from "./artifacts.ts";
@@ -354,9 +356,11 @@ export async function runPlan(
       return hit;
     }
     const context = await contextRun!.forTask(task, env, lookupFor(task));
+    const resultPath = taskFiles(runPath, task.id).result;
     const result = await runTask({
       task,
       logPath,
+      afterSpawn: () => preopenAtomic(resultPath),
       env: context.env,
       render: context.render,
       renderPrompt: context.renderPrompt,
@@ -498,6 +502,8 @@ export async function runPlan(
     }
   } finally {
     spool?.close();
+    // a result file created ahead for a task that never wrote one (an aborted run)
+    if (!dryRun) dropPreopened(runPath);
   }
   bus.emit("run_complete", {
     success: manifest.success,

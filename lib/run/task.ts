@@ -77,6 +77,8 @@ export type EngineExecutor = Engine;
 export interface TaskRunContext {
   task: TaskIR;
   logPath: string;
+  /** Called while each of the task's processes execs (the run creates the result's temp file). */
+  afterSpawn?: () => void;
   /** The complete child environment. */
   env: Record<string, string>;
   /** Renders `{{ }}` templates for this task. */
@@ -137,7 +139,9 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   const { task } = ctx;
   const startMicros = nowMicros();
   const started = performance.now();
-  const log = LogFile.createSync(ctx.logPath, ctx.mask);
+  // created once the first process is requested (runProcess), or at the end for a task that
+  // never starts one: the file creation then overlaps the process's exec
+  const log = LogFile.createLater(ctx.logPath, ctx.mask);
   const shown = task.command !== undefined
     ? commandText(renderCommand(task.command, ctx.render))
     : task.kind === "engine"
@@ -282,6 +286,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       graceMs: ctx.graceMs,
       onStart: announceAttempt(step),
       onLines,
+      afterSpawn: ctx.afterSpawn,
     });
   };
   /** The main step of an attempt: the command, or one engine run. */

@@ -347,8 +347,13 @@ tasks:
       const resume = await maestro(["run", "plan.yaml", "--resume-last"], dir);
       assert.equal(resume.code, 0, resume.stdout + resume.stderr);
       if (!spawnServer) assert.match(resume.stdout, /stopped process group/);
-      assert.match(resume.stdout, /removed 1 temp file\(s\) left in /);
+      // the manifest spool, and the result file made ahead for the task that was running
+      assert.match(resume.stdout, /removed 2 temp file\(s\) left in /);
       assert.deepEqual(spools(), [], "resume sweeps the dead run's temp files");
+      assert.deepEqual(
+        [...Deno.readDirSync(killed!)].filter((e) => e.name.includes(".tmp-")),
+        [],
+      );
       assert.deepEqual(processesWith(marker), []);
       assert.equal(await readFile(join(dir, "quick.txt"), "utf8"), "quick\n", "quick ran twice");
       const [first, second] = await runDirs(dir);
