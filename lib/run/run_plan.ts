@@ -15,13 +15,13 @@ import { createMasker, type Masker, NO_MASK, secretValues } from "../security/ma
 import {
   buildManifest,
   createRunDir,
+  dropPreopened,
   fileHashSync,
   makeRunId,
+  preopenAtomic,
   RUN_FILES,
   type RunManifest,
   sha256Hex,
-  dropPreopened,
-  preopenAtomic,
   taskFiles,
   writeTextAtomic,
 } from "./artifacts.ts";
