@@ -14,7 +14,7 @@
  * - request: `u32 id, u32 argc, u32 envc`, then NUL-terminated cwd, resolved path, argv…, env…
  * - replies: `u32 id, u8 kind, payload`: `S` started (i32 pid), `O`/`E` stdout/stderr bytes,
  *   `X` exited (i32 wait status, i32 1 when its process group still has members), `C` both pipes
- *   at end of file, `D` the working directory
+ *   at end of file (sent once the task has exited: with or after its `X`), `D` the working directory
  *   could not be entered (i32 errno), `F` fork failed (i32 errno).
  *
  * A task ends for maestro when both `X` and `C` arrived. When maestro's end of the request pipe
@@ -119,10 +119,9 @@ static void drain(Task *t, int which) {
     if (r < 0 && errno == EAGAIN) return;
     close(*fd);
     *fd = -1;
-    if (t->out < 0 && t->err < 0) {
-      announce(t);
-      reply(t->id, 'C', "", 0);
-    }
+    /* end of output is told with the exit (one wake-up for maestro): the leader's exit closed
+       the pipes a moment before the kernel reports it */
+    if (t->out < 0 && t->err < 0 && t->exited) reply(t->id, 'C', "", 0);
   }
 }
 
@@ -280,14 +279,15 @@ int main(void) {
       while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (int i = 0; i < ntasks; i++) {
           if (tasks[i].pid != pid || tasks[i].exited) continue;
-          tasks[i].exited = 1;
           /* its pipes usually hold their last bytes and end of file already: send them first */
           drain(&tasks[i], 0);
           drain(&tasks[i], 1);
+          tasks[i].exited = 1;
           announce(&tasks[i]);
           /* whether anything is left in its process group (maestro stops it if so) */
           int32_t exit_info[2] = { status, kill(-pid, 0) == 0 };
           reply(tasks[i].id, 'X', exit_info, sizeof exit_info);
+          if (tasks[i].out < 0 && tasks[i].err < 0) reply(tasks[i].id, 'C', "", 0);
           break;
         }
       }
