@@ -19,13 +19,40 @@ export const REFERENCE_PLANS: string = resolve(ROOT, "../shared/reference/plans"
  */
 export const HAS_REFERENCE_PLANS: boolean = existsSync(REFERENCE_PLANS);
 
+const leftovers: string[] = [];
+
+/**
+ * Removes `path` (recursively) when the test module ends (its `unload` event), so test runs do
+ * not pile folders up in the temp dir.
+ *
+ * @returns `path`
+ */
+export function removeAtExit(path: string): string {
+  if (leftovers.length === 0) {
+    addEventListener("unload", () => {
+      for (const dir of leftovers.splice(0)) {
+        try {
+          Deno.removeSync(dir, { recursive: true });
+        } catch { /* already gone */ }
+      }
+    });
+  }
+  leftovers.push(path);
+  return path;
+}
+
+/** `Deno.makeTempDir({ prefix })`, removed when the test module ends. */
+export async function scratchDir(prefix: string): Promise<string> {
+  return removeAtExit(await Deno.makeTempDir({ prefix }));
+}
+
 /**
  * Creates a temp folder holding the given files (path relative to the folder → content).
  *
  * @returns the folder's absolute path
  */
 export function tempPlanDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "maestro-test-"));
+  const dir = removeAtExit(mkdtempSync(join(tmpdir(), "maestro-test-")));
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
     mkdirSync(dirname(path), { recursive: true });

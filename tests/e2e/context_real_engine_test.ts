@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { FAKE_USAGE, startFakeServer } from "../fake_model_server.ts";
 import { installPinned } from "../engines/install_cli.ts";
 import { claudeFakeEnv, CODEX_NO_RETRY_ARGS, maestroRun, openAiFakeEnv } from "./engine_plan.ts";
+import { scratchDir } from "../helpers.ts";
 
 const codexCli = await installPinned("codex");
 const claudeCli = await installPinned("claude");
@@ -36,7 +37,7 @@ interface Result {
 }
 
 async function runPlan(yaml: string, url: string) {
-  const dir = await Deno.makeTempDir({ prefix: "maestro-context-real-" });
+  const dir = await scratchDir("maestro-context-real-");
   const home = join(dir, "home");
   await Deno.mkdir(home);
   const run = await maestroRun(dir, yaml, {

@@ -13,6 +13,7 @@ import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts"
 import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 import { argvMatrixTests } from "./argv_matrix.ts";
+import { scratchDir } from "../helpers.ts";
 
 /** The version engine-clis.md measured. */
 export const CLAUDE_VERSION: string = PINNED_CLIS.claude.version;
@@ -28,8 +29,8 @@ async function scenario(
 ) {
   const fake = startFakeServer();
   fake.setMode(mode);
-  const home = await Deno.makeTempDir({ prefix: "maestro-claude-home-" });
-  const cwd = await Deno.makeTempDir({ prefix: "maestro-claude-work-" });
+  const home = await scratchDir("maestro-claude-home-");
+  const cwd = await scratchDir("maestro-claude-work-");
   const parentEnv: Record<string, string> = {
     ANTHROPIC_BASE_URL: fake.url,
     ANTHROPIC_API_KEY: "sk-ant-fake",

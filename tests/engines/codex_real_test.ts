@@ -13,6 +13,7 @@ import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts"
 import { installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 import { argvMatrixTests } from "./argv_matrix.ts";
+import { scratchDir } from "../helpers.ts";
 
 /** The version engine-clis.md measured. */
 export const CODEX_VERSION: string = PINNED_CLIS.codex.version;
@@ -28,8 +29,8 @@ async function scenario(
 ) {
   const fake = startFakeServer();
   fake.setMode(mode);
-  const home = await Deno.makeTempDir({ prefix: "maestro-codex-home-" });
-  const cwd = await Deno.makeTempDir({ prefix: "maestro-codex-work-" });
+  const home = await scratchDir("maestro-codex-home-");
+  const cwd = await scratchDir("maestro-codex-work-");
   const retries = String(c.retries ?? 0);
   const inv = codex.build({
     id: "t",

@@ -15,6 +15,7 @@ import { FAKE_TEXT, startFakeServer } from "../fake_model_server.ts";
 import { cliCacheDir, installPinned, PINNED_CLIS } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 import { argvMatrixTests } from "./argv_matrix.ts";
+import { scratchDir } from "../helpers.ts";
 
 /** The version engine-clis.md measured. */
 export const COPILOT_VERSION: string = PINNED_CLIS.copilot.version;
@@ -37,16 +38,16 @@ async function scenario(
 ) {
   const fake = startFakeServer();
   fake.setMode(mode);
-  const home = await Deno.makeTempDir({ prefix: "maestro-copilot-home-" });
-  const cwd = await Deno.makeTempDir({ prefix: "maestro-copilot-work-" });
-  const scratchDir = await Deno.makeTempDir({ prefix: "maestro-copilot-scratch-" });
+  const home = await scratchDir("maestro-copilot-home-");
+  const cwd = await scratchDir("maestro-copilot-work-");
+  const scratch = await scratchDir("maestro-copilot-scratch-");
   const inv = copilot.build({ id: "t", model: "gpt-5.4", args: [], ...t }, {
     prompt: "say hi",
     systemPrompt: "",
     retryFeedback: "",
     profile: "plan",
     workdir: cwd,
-    scratchDir,
+    scratchDir: scratch,
     ...c,
     parentEnv: {
       COPILOT_OFFLINE: "true",
@@ -75,7 +76,7 @@ async function scenario(
     return { run, inv, toolFile, requests: fake.requests() };
   } finally {
     await fake.close();
-    for (const dir of [home, cwd, scratchDir]) {
+    for (const dir of [home, cwd, scratch]) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   }

@@ -16,6 +16,7 @@ import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts"
 import { installPinned, PINNED_CLIS, writeCliTestSettings } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 import { argvMatrixTests } from "./argv_matrix.ts";
+import { scratchDir } from "../helpers.ts";
 
 /** The version engine-clis.md measured. */
 export const GEMINI_VERSION: string = PINNED_CLIS.gemini.version;
@@ -31,8 +32,8 @@ async function scenario(
 ) {
   const fake = startFakeServer();
   fake.setMode(mode);
-  const home = await Deno.makeTempDir({ prefix: "maestro-gemini-home-" });
-  const cwd = await Deno.makeTempDir({ prefix: "maestro-gemini-work-" });
+  const home = await scratchDir("maestro-gemini-home-");
+  const cwd = await scratchDir("maestro-gemini-work-");
   await writeCliTestSettings(home);
   const inv = gemini.build({ id: "t", model: "pro", args: [], ...t }, {
     prompt: "say hi",

@@ -16,6 +16,7 @@ import { FAKE_TEXT, FAKE_USAGE, startFakeServer } from "../fake_model_server.ts"
 import { installPinned, PINNED_CLIS, writeCliTestSettings } from "./install_cli.ts";
 import { runReal } from "./run_real.ts";
 import { argvMatrixTests } from "./argv_matrix.ts";
+import { scratchDir } from "../helpers.ts";
 
 /** The version engine-clis.md measured. */
 export const QWEN_VERSION: string = PINNED_CLIS.qwen.version;
@@ -31,8 +32,8 @@ async function scenario(
 ) {
   const fake = startFakeServer();
   fake.setMode(mode);
-  const home = await Deno.makeTempDir({ prefix: "maestro-qwen-home-" });
-  const cwd = await Deno.makeTempDir({ prefix: "maestro-qwen-work-" });
+  const home = await scratchDir("maestro-qwen-home-");
+  const cwd = await scratchDir("maestro-qwen-work-");
   await writeCliTestSettings(home);
   const inv = qwen.build({ id: "t", model: "coder", args: [], ...t }, {
     prompt: "say hi",
