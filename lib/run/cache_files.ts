@@ -21,3 +21,14 @@ export function linkOrCopy(from: string, to: string): void {
     Deno.copyFileSync(from, to);
   }
 }
+
+/** {@linkcode linkOrCopy} without blocking the event loop (a file system op off the JS thread). */
+export async function linkOrCopyAsync(from: string, to: string): Promise<void> {
+  try {
+    await Deno.link(from, to);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return;
+    if (error instanceof Deno.errors.NotFound) throw error;
+    await Deno.copyFile(from, to);
+  }
+}

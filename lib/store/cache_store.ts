@@ -31,7 +31,7 @@ import type { InStatement, Row } from "@libsql/client";
 import type { CacheBackend, CacheEntry, NewCacheEntry, RecordedResult } from "../run/cache.ts";
 import type { CacheComponents } from "../run/cache_key.ts";
 import { sha256Hex, taskFiles } from "../run/artifacts.ts";
-import { linkOrCopy } from "../run/cache_files.ts";
+import { linkOrCopyAsync } from "../run/cache_files.ts";
 import type { TaskResult } from "../run/result.ts";
 import { displayLocation, type StoreLocation } from "./location.ts";
 import { firstLine } from "./records.ts";
@@ -156,6 +156,8 @@ export class CacheStore implements CacheBackend {
   /** Rows read ahead by warm(), by key; each is used once. */
   #ahead = new Map<string, Row>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Folders made by this process (see #folder). */
+  #folders = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -200,24 +202,35 @@ export class CacheStore implements CacheBackend {
     if (pathExists(complete)) return;
     try {
       const rows = await store.read("SELECT key FROM cache_entries");
-      this.#mark(rows.map((row) => String(row["key"])), true);
+      await this.#mark(rows.map((row) => String(row["key"])), true);
       Deno.mkdirSync(dirname(complete), { recursive: true });
       Deno.writeFileSync(complete, new Uint8Array());
     } catch { /* tried again by the next run that opens the store */ }
   }
 
-  /** Creates or removes key markers (best effort: a missing marker only costs a re-run). */
-  #mark(keys: readonly string[], present: boolean): void {
-    for (const key of keys) {
+  /**
+   * Creates or removes key markers (best effort: a missing marker only costs a re-run). The
+   * file system calls run off the JS thread: creating a file can take 0.5 ms on a busy disk,
+   * and a flush marks every task that finished in the last interval, in the middle of a run.
+   */
+  async #mark(keys: readonly string[], present: boolean): Promise<void> {
+    await Promise.all(keys.map(async (key) => {
       const marker = this.#marker(key);
       if (marker === undefined) return;
       try {
         if (present) {
-          Deno.mkdirSync(dirname(marker), { recursive: true });
-          Deno.writeFileSync(marker, new Uint8Array());
-        } else Deno.removeSync(marker);
+          await this.#folder(dirname(marker));
+          await Deno.writeFile(marker, new Uint8Array());
+        } else await Deno.remove(marker);
       } catch { /* see above */ }
-    }
+    }));
+  }
+
+  /** Creates a folder once per process (the marker and log folders are 256 prefixes each). */
+  async #folder(path: string): Promise<void> {
+    if (this.#folders.has(path)) return;
+    await Deno.mkdir(path, { recursive: true });
+    this.#folders.add(path);
   }
 
   #open(): Promise<Store | undefined> {
@@ -417,8 +430,8 @@ export class CacheStore implements CacheBackend {
           sha = sha256Hex(bytes);
           size = bytes.length;
           const dir = join(this.#logs, sha.slice(0, 2));
-          Deno.mkdirSync(dir, { recursive: true });
-          linkOrCopy(entry.log_path, join(dir, sha));
+          await this.#folder(dir);
+          await linkOrCopyAsync(entry.log_path, join(dir, sha));
         } else {
           log = keptLog(bytes);
           sha = sha256Hex(log);
@@ -462,7 +475,7 @@ export class CacheStore implements CacheBackend {
     this.#hits = [];
     const now = new Date().toISOString();
     const sql: InStatement[] = [];
-    for (const entry of entries) sql.push(await this.#entryStatement(entry));
+    sql.push(...await Promise.all(entries.map((entry) => this.#entryStatement(entry))));
     for (let i = 0; i < hits.length; i += 500) {
       const keys = hits.slice(i, i + 500);
       sql.push({
@@ -477,7 +490,7 @@ export class CacheStore implements CacheBackend {
     if (!store) return;
     try {
       await store.write(sql, { deadlineMs: final ? 30_000 : 2_000 });
-      this.#mark(entries.map((e) => e.key), true);
+      await this.#mark(entries.map((e) => e.key), true);
       if (final && this.#plans.size > 0) {
         // after the new entries are in: what each task keeps counts them
         const doomed = await this.#doomed(now);
@@ -486,7 +499,7 @@ export class CacheStore implements CacheBackend {
             sql: `DELETE FROM cache_entries WHERE key IN (${doomed.map(() => "?").join(", ")})`,
             args: doomed.map((d) => d.key),
           }]);
-          this.#mark(doomed.map((d) => d.key), false);
+          await this.#mark(doomed.map((d) => d.key), false);
           await this.#removeUnusedLogs(doomed);
         }
       }
