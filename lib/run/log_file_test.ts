@@ -76,7 +76,7 @@ Deno.test("a log made with createLater exists only once opened, with the lines w
 });
 
 Deno.test("a result file created ahead is the one the atomic write fills and renames", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir((dir) => {
     const path = join(dir, "t.result.json");
     preopenAtomic(path);
     preopenAtomic(path); // one temp file, not two
@@ -94,5 +94,6 @@ Deno.test("a result file created ahead is the one the atomic write fills and ren
     assert.equal(temps().length, 1);
     dropPreopened(dir);
     assert.deepEqual(temps(), []);
+    return Promise.resolve();
   });
 });
