@@ -4,8 +4,15 @@ import { ensureSpawnHelper, spawnHelperPath } from "./spawn_helper.ts";
 const linux64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 const baseEnv = Deno.env.toObject();
 
+const caches: string[] = [];
+// the test caches go when this module ends
+addEventListener("unload", () => {
+  for (const dir of caches) Deno.removeSync(dir, { recursive: true });
+});
+
 async function freshHelper(): Promise<{ path: string; cache: string }> {
   const cache = await Deno.makeTempDir({ prefix: "maestro-spawn-cache-" });
+  caches.push(cache);
   const helper = await ensureSpawnHelper({ ...baseEnv, MAESTRO_CACHE_DIR: cache });
   assert.ok("path" in helper, `helper not built: ${JSON.stringify(helper)}`);
   return { path: helper.path, cache };
@@ -47,6 +54,7 @@ Deno.test({
   ignore: !linux64,
   async fn() {
     const cache = await Deno.makeTempDir({ prefix: "maestro-spawn-cache-" });
+    caches.push(cache);
     const broken = await ensureSpawnHelper({ ...baseEnv, MAESTRO_CACHE_DIR: cache, CC: "false" });
     assert.ok("unavailable" in broken && broken.unavailable.startsWith("false failed"));
     assert.deepEqual([...Deno.readDirSync(`${cache}/bin`)], [], "no half-built helper left");

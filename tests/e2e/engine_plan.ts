@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeCliTestSettings } from "../engines/install_cli.ts";
-import { runCli } from "../helpers.ts";
+import { runCli, scratchDir } from "../helpers.ts";
 
 /** The keys of a `<task>.result.json` the engine e2e tests read. */
 export interface EngineTaskResult {
@@ -131,7 +131,7 @@ export async function runEnginePlan(
   yaml: string,
   opts: { url: string; path?: string[]; links?: Record<string, string> },
 ): Promise<EnginePlanRun> {
-  const dir = await Deno.makeTempDir({ prefix: "maestro-engine-e2e-" });
+  const dir = await scratchDir("maestro-engine-e2e-");
   const home = join(dir, "home");
   await writeCliTestSettings(home);
   const bin = join(dir, "bin");

@@ -14,6 +14,7 @@ import {
   maestroRun,
   openAiFakeEnv,
 } from "./engine_plan.ts";
+import { scratchDir } from "../helpers.ts";
 
 const claudeCli = await installPinned("claude");
 const codexCli = await installPinned("codex");
@@ -28,7 +29,7 @@ type Result = EngineTaskResult;
 
 /** Runs `maestro run plan.yaml` in a fresh folder with an env aimed at the fake server. */
 async function runPlan(yaml: string, opts: { url: string; path?: string; args?: string[] }) {
-  const dir = await Deno.makeTempDir({ prefix: "maestro-engine-e2e-" });
+  const dir = await scratchDir("maestro-engine-e2e-");
   const home = join(dir, "home");
   await Deno.mkdir(home);
   const run = await maestroRun(dir, yaml, {

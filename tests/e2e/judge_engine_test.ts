@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { startFakeServer } from "../fake_model_server.ts";
 import { installPinned } from "../engines/install_cli.ts";
 import { CODEX_NO_RETRY_ARGS, maestroRun, openAiFakeEnv } from "./engine_plan.ts";
+import { scratchDir } from "../helpers.ts";
 
 const codexCli = await installPinned("codex");
 const ignore = "skip" in codexCli;
@@ -29,7 +30,7 @@ interface Result {
 }
 
 async function runPlan(yaml: string, url: string) {
-  const dir = await Deno.makeTempDir({ prefix: "maestro-judge-e2e-" });
+  const dir = await scratchDir("maestro-judge-e2e-");
   const home = join(dir, "home");
   await Deno.mkdir(home);
   const run = await maestroRun(dir, yaml, {
