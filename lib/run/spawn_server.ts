@@ -138,21 +138,18 @@ static void start(const char *body, uint32_t n) {
   const char *p = body + 12, *end = body + n;
   uint64_t total = 2 + (uint64_t)argc + envc;
   if (argc == 0 || total > n) { reply_int(id, 'F', EINVAL); return; }
+  /* one list: cwd, path, argv..., NULL, env..., NULL; argv and envp point into it */
   char **strs = malloc(sizeof(char *) * (total + 2));
+  uint64_t slot = 0;
   for (uint64_t i = 0; i < total; i++) {
     const char *nul = p < end ? memchr(p, 0, (size_t)(end - p)) : 0;
     if (!nul) { free(strs); reply_int(id, 'F', EINVAL); return; }
-    strs[i] = (char *)p;
+    strs[slot++] = (char *)p;
+    if (i == 1 + argc) strs[slot++] = 0; /* the end of argv */
     p = nul + 1;
   }
-  /* the argv and env arrays are the string list itself, NULL-terminated in place */
-  char *cwd = strs[0], *path = strs[1];
-  char **argv = malloc(sizeof(char *) * (argc + 1));
-  char **envp = malloc(sizeof(char *) * (envc + 1));
-  memcpy(argv, strs + 2, sizeof(char *) * argc);
-  argv[argc] = 0;
-  memcpy(envp, strs + 2 + argc, sizeof(char *) * envc);
-  envp[envc] = 0;
+  strs[slot] = 0;
+  char *cwd = strs[0], *path = strs[1], **argv = strs + 2, **envp = strs + 3 + argc;
   char *shell[argc + 2];
   shell[0] = "sh";
   shell[1] = path;
@@ -212,8 +209,6 @@ static void start(const char *body, uint32_t n) {
   }
   tasks[ntasks++] = (Task){ id, pid, out[0], err[0], 0, 0, now_ms() };
 done:
-  free(argv);
-  free(envp);
   free(strs);
 }
 
@@ -418,21 +413,28 @@ export function exitCodeOf(waitStatus: number): number {
   return signal === 0 ? (waitStatus >> 8) & 0xff : 128 + signal;
 }
 
-interface Waiter {
-  sink: OutputSink;
-  cwd: string;
-  started?: { resolve: (task: ServerTask) => void; reject: (error: Error) => void };
-  exit: (code: number, leftovers: boolean) => void;
-  close: () => void;
-  exited: boolean;
-  closed: boolean;
-  task?: ServerTask;
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+function deferred<T>(): Deferred<T> {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** A requested task, until both its `X` and its `C` have come. */
+interface Waiter {
+  sink: OutputSink;
+  cwd: string;
+  /** Settles the spawn() promise; undefined once it has (`S`, `D` or `F` came). */
+  started?: { resolve: (pid: number) => void; reject: (error: Error) => void };
+  status: Deferred<number>;
+  leftovers: Deferred<boolean>;
+  closed: Deferred<void>;
+  exited: boolean;
+  ended: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -510,32 +512,25 @@ export class SpawnServer {
     } catch (error) {
       return Promise.reject(error);
     }
-    const exit = deferred<number>();
-    const leftovers = deferred<boolean>();
-    const closed = deferred<void>();
-    return new Promise<ServerTask>((resolve, reject) => {
-      const waiter: Waiter = {
-        sink,
-        cwd: request.cwd,
-        started: { resolve, reject },
-        exit: (code, left) => {
-          exit.resolve(code);
-          leftovers.resolve(left);
-        },
-        close: closed.resolve,
-        exited: false,
-        closed: false,
-      };
-      waiter.task = {
-        pid: 0,
-        status: exit.promise,
-        leftovers: leftovers.promise,
-        closed: closed.promise,
-      };
-      this.#waiters.set(id, waiter);
-      if (this.#busy++ === 0) this.#child.ref();
-      this.#writer.write(frame).catch((error) => this.#fail(`spawn server: ${error}`));
-    });
+    const waiter: Waiter = {
+      sink,
+      cwd: request.cwd,
+      status: deferred(),
+      leftovers: deferred(),
+      closed: deferred(),
+      exited: false,
+      ended: false,
+    };
+    const started = new Promise<number>((resolve, reject) => waiter.started = { resolve, reject });
+    this.#waiters.set(id, waiter);
+    if (this.#busy++ === 0) this.#child.ref();
+    this.#writer.write(frame).catch((error) => this.#fail(`spawn server: ${error}`));
+    return started.then((pid) => ({
+      pid,
+      status: waiter.status.promise,
+      leftovers: waiter.leftovers.promise,
+      closed: waiter.closed.promise,
+    }));
   }
 
   /** Closes the request pipe and waits for the server to exit (it kills tasks still running). */
@@ -548,7 +543,7 @@ export class SpawnServer {
   }
 
   #release(id: number, waiter: Waiter): void {
-    if (!waiter.exited || !waiter.closed) return;
+    if (!waiter.exited || !waiter.ended) return;
     this.#waiters.delete(id);
     if (--this.#busy === 0) this.#child.unref();
   }
@@ -559,10 +554,13 @@ export class SpawnServer {
       if (waiter.started) waiter.started.reject(new SpawnServerError("gone", reason));
       else {
         // its task was killed with the server (parent-death signal): report it as SIGKILL
-        if (!waiter.exited) waiter.exit(128 + 9, true);
-        if (!waiter.closed) waiter.close();
+        if (!waiter.exited) {
+          waiter.status.resolve(128 + 9);
+          waiter.leftovers.resolve(true);
+        }
+        if (!waiter.ended) waiter.closed.resolve();
       }
-      waiter.exited = waiter.closed = true;
+      waiter.exited = waiter.ended = true;
       this.#release(id, waiter);
     }
   }
@@ -607,22 +605,18 @@ export class SpawnServer {
       case 0x45: // E
         waiter.sink(kind === 0x4f ? "stdout" : "stderr", buffer.subarray(payload, at + length));
         return;
-      case 0x53: { // S
-        const task = { ...waiter.task!, pid: view.getInt32(payload, true) };
-        waiter.started?.resolve(task);
+      case 0x53: // S
+        waiter.started?.resolve(view.getInt32(payload, true));
         waiter.started = undefined;
         return;
-      }
       case 0x58: // X
         waiter.exited = true;
-        waiter.exit(
-          exitCodeOf(view.getInt32(payload, true)),
-          view.getInt32(payload + 4, true) !== 0,
-        );
+        waiter.status.resolve(exitCodeOf(view.getInt32(payload, true)));
+        waiter.leftovers.resolve(view.getInt32(payload + 4, true) !== 0);
         return this.#release(id, waiter);
       case 0x43: // C
-        waiter.closed = true;
-        waiter.close();
+        waiter.ended = true;
+        waiter.closed.resolve();
         return this.#release(id, waiter);
       case 0x44: // D
       case 0x46: { // F
@@ -635,7 +629,8 @@ export class SpawnServer {
             )
             : new SpawnServerError("fork", `cannot start a process: ${errnoText(errno)}`),
         );
-        waiter.exited = waiter.closed = true;
+        waiter.started = undefined;
+        waiter.exited = waiter.ended = true;
         return this.#release(id, waiter);
       }
     }
