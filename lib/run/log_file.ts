@@ -108,11 +108,6 @@ export class LogFile {
     this.write(text + "\n");
   }
 
-  /** Resolves once everything buffered so far is written (writes are synchronous: at once). */
-  drain(): Promise<void> {
-    return DONE;
-  }
-
   #flush(): void {
     if (this.#pending.length === 0) return;
     const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join("");

@@ -345,7 +345,8 @@ export async function runPlan(
       // an escalation ladder may set the first attempt's model
       model: task.kind === "engine" ? new EngineRoute(task).current.model : task.model ?? null,
     });
-    const logPath = taskFiles(runPath, task.id).log;
+    const files = taskFiles(runPath, task.id);
+    const logPath = files.log;
     const goal = flat.inner.get(task.id)?.plan.goal ?? ir.goal;
     // tainted context is never cached (lib/context/)
     const hit = contextRun?.isTainted(task.id)
@@ -356,11 +357,10 @@ export async function runPlan(
       return hit;
     }
     const context = await contextRun!.forTask(task, env, lookupFor(task));
-    const resultPath = taskFiles(runPath, task.id).result;
     const result = await runTask({
       task,
       logPath,
-      afterSpawn: () => preopenAtomic(resultPath),
+      afterSpawn: () => preopenAtomic(files.result),
       env: context.env,
       render: context.render,
       renderPrompt: context.renderPrompt,

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { type CProgram, cProgramPath, ensureCProgram } from "./c_program.ts";
+import { type CProgram, type CProgramBuild, cProgramPath, ensureCProgram } from "./c_program.ts";
 
 /** The helper's C source (Linux x86-64, no libc: raw system calls). */
 export const SPAWN_HELPER_SOURCE =
@@ -104,7 +104,7 @@ export function spawnHelperPath(cacheDir: string): string {
 }
 
 /** Why the helper is not used, or its path. */
-export type SpawnHelper = { path: string } | { unavailable: string };
+export type SpawnHelper = CProgramBuild;
 
 /**
  * Finds the compiled helper, compiling it on first use. Never throws: every failure is an
