@@ -1,18 +1,12 @@
 import * as assert from "node:assert/strict";
 import { ensureSpawnHelper, spawnHelperPath } from "./spawn_helper.ts";
+import { scratchDir } from "../../tests/helpers.ts";
 
 const linux64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 const baseEnv = Deno.env.toObject();
 
-const caches: string[] = [];
-// the test caches go when this module ends
-addEventListener("unload", () => {
-  for (const dir of caches) Deno.removeSync(dir, { recursive: true });
-});
-
 async function freshHelper(): Promise<{ path: string; cache: string }> {
-  const cache = await Deno.makeTempDir({ prefix: "maestro-spawn-cache-" });
-  caches.push(cache);
+  const cache = await scratchDir("maestro-spawn-cache-");
   const helper = await ensureSpawnHelper({ ...baseEnv, MAESTRO_CACHE_DIR: cache });
   assert.ok("path" in helper, `helper not built: ${JSON.stringify(helper)}`);
   return { path: helper.path, cache };
@@ -53,8 +47,7 @@ Deno.test({
   name: "without a working compiler, or when switched off, the helper is unavailable and says why",
   ignore: !linux64,
   async fn() {
-    const cache = await Deno.makeTempDir({ prefix: "maestro-spawn-cache-" });
-    caches.push(cache);
+    const cache = await scratchDir("maestro-spawn-cache-");
     const broken = await ensureSpawnHelper({ ...baseEnv, MAESTRO_CACHE_DIR: cache, CC: "false" });
     assert.ok("unavailable" in broken && broken.unavailable.startsWith("false failed"));
     assert.deepEqual([...Deno.readDirSync(`${cache}/bin`)], [], "no half-built helper left");
@@ -79,7 +72,7 @@ Deno.test({
     const missing = await run([path, "/no/such/program", "nope"]);
     assert.equal(missing.code, 127);
     assert.equal(missing.stderr, "maestro: nope: not found\n");
-    const dir = await Deno.makeTempDir();
+    const dir = await scratchDir("maestro-spawn-test-");
     await Deno.writeTextFile(`${dir}/data`, "no exec bit\n", { mode: 0o644 });
     const notExec = await run([path, `${dir}/data`, "x"]);
     assert.equal(notExec.code, 126);
