@@ -282,6 +282,14 @@ const SHELL_WORDS: ReadonlySet<string> = new Set([
   "}",
   "source",
 ]);
+/**
+ * Builtins that a system program does exactly as dash does when the command is the word alone:
+ * exit 0 or 1, nothing read or written. make execs them too; `true --help` keeps the shell
+ * (coreutils would print its help), and so does a `true` found only outside the system folders.
+ */
+const PROGRAM_LIKE_BUILTINS: ReadonlySet<string> = new Set(["true", "false"]);
+const SYSTEM_BIN_DIRS: readonly string[] = ["/usr/bin", "/bin"];
+
 /** A command made only of these characters is a plain word list: no quoting, expansion, redirection. */
 const PLAIN_COMMAND = /^[A-Za-z0-9_@%+=:,./ \t-]+$/;
 
@@ -322,7 +330,8 @@ function directlyExecutable(path: string): boolean {
 /**
  * Like make, runs a plain string command without a shell. When `text` is a plain word list
  * (only `[A-Za-z0-9_@%+=:,./-]`, spaces and tabs: nothing a shell would quote, expand,
- * redirect or chain), its first word is neither a shell builtin nor an assignment, and it
+ * redirect or chain), its first word is neither a shell builtin (except `true` or `false`
+ * alone, run from /usr/bin or /bin) nor an assignment, and it
  * resolves (like dash: the child's PATH, or a path relative to `cwd`) to an executable ELF or
  * `#!` file, returns the argv and env to exec it directly (argv[0] as written: the exec
  * searches the same PATH). The env gets `PWD` (the
@@ -344,9 +353,15 @@ export function directCommand(
   }
   const words = text.split(/[ \t]+/).filter((word) => word.length > 0);
   const first = words[0];
-  if (first === undefined || SHELL_WORDS.has(first) || first.includes("=")) return undefined;
+  if (first === undefined || first.includes("=")) return undefined;
   let program: string | undefined;
-  if (first.includes("/")) {
+  if (SHELL_WORDS.has(first)) {
+    if (words.length > 1 || !PROGRAM_LIKE_BUILTINS.has(first)) return undefined;
+    // dash never searches PATH for its builtin: neither does this (argv[0] is the path)
+    program = SYSTEM_BIN_DIRS.map((dir) => join(dir, first)).find(directlyExecutable);
+    if (program === undefined) return undefined;
+    words[0] = program;
+  } else if (first.includes("/")) {
     const path = first.startsWith("/") ? first : join(cwd, first);
     if (directlyExecutable(path)) program = path;
   } else {

@@ -6,6 +6,7 @@ import { LogFile } from "./log_file.ts";
 import { RingBuffer, runProcess, setSpawnHelper, setSpawnServer } from "./process.ts";
 import { ensureSpawnHelper } from "./spawn_helper.ts";
 import { ensureSpawnServer } from "./spawn_server.ts";
+import { scratchDir } from "../../tests/helpers.ts";
 
 const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
 
@@ -220,7 +221,8 @@ Deno.test("a plain word list runs without sh, with the same env; anything else k
   for (
     const text of [
       "echo hi",
-      "true",
+      "true --help",
+      "false 1",
       "ls *.ts",
       "ls > out",
       "X=1 env",
@@ -236,6 +238,28 @@ Deno.test("a plain word list runs without sh, with the same env; anything else k
   assert.equal(directCommand("env", {}, "/"), undefined);
 });
 
+Deno.test("true and false alone run the system program, whatever PATH holds", async () => {
+  const { directCommand } = await import("./process.ts");
+  const dir = await scratchDir("maestro-true-");
+  // a `true` earlier on PATH: dash would still run its builtin, so it must not be exec'd
+  await Deno.writeTextFile(join(dir, "true"), "#!/bin/sh\nexit 3\n");
+  await Deno.chmod(join(dir, "true"), 0o755);
+  const shadowed = { ...env, PATH: `${dir}:${env.PATH}` };
+  for (const [text, code] of [["true", 0], ["false", 1]] as const) {
+    const direct = directCommand(text, shadowed, dir);
+    assert.ok(direct, text);
+    assert.equal(direct.argv.length, 1);
+    assert.match(direct.argv[0]!, new RegExp(`^(/usr)?/bin/${text}$`));
+    const out = await new Deno.Command(direct.argv[0]!, { env: direct.env, clearEnv: true })
+      .output();
+    const shell = await new Deno.Command("sh", { args: ["-c", text], env: shadowed, clearEnv: true })
+      .output();
+    assert.equal(out.code, code);
+    assert.equal(shell.code, code);
+    assert.equal(out.stdout.length + out.stderr.length, 0);
+  }
+});
+
 Deno.test("commandInvocation: what a run execs, and what --dry-run shows", async () => {
   const { commandInvocation } = await import("./env.ts");
   // plain word list: exec'd directly, with PWD added as sh would
@@ -248,7 +272,7 @@ Deno.test("commandInvocation: what a run execs, and what --dry-run shows", async
     "-c",
     "echo hi > x",
   ]);
-  assert.equal(commandInvocation("true", undefined, env, "/").env, env);
+  assert.equal(commandInvocation("pwd", undefined, env, "/").env, env);
   // shell: false splits the string itself; a list runs as is unless shell: true
   assert.deepEqual(commandInvocation("env 'a b'", false, env, "/").argv, ["env", "a b"]);
   assert.deepEqual(commandInvocation(["env", "a b"], undefined, env, "/").argv, ["env", "a b"]);

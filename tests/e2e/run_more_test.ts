@@ -347,6 +347,8 @@ tasks:
   - id: shelly
     command: echo "a b" > out.txt
   - id: builtin
+    command: pwd
+  - id: truthy
     command: "true"
   - id: listed
     command: [printf, "%s", x y]
@@ -361,7 +363,8 @@ tasks:
     assert.deepEqual(argv, {
       plain: ["env", "-0"],
       shelly: ["sh", "-c", `echo "a b" > out.txt`],
-      builtin: ["sh", "-c", "true"],
+      builtin: ["sh", "-c", "pwd"],
+      truthy: [Deno.statSync("/usr/bin/true").isFile ? "/usr/bin/true" : "/bin/true"],
       listed: ["printf", "%s", "x y"],
     });
   });
