@@ -252,7 +252,11 @@ Deno.test("true and false alone run the system program, whatever PATH holds", as
     assert.match(direct.argv[0]!, new RegExp(`^(/usr)?/bin/${text}$`));
     const out = await new Deno.Command(direct.argv[0]!, { env: direct.env, clearEnv: true })
       .output();
-    const shell = await new Deno.Command("sh", { args: ["-c", text], env: shadowed, clearEnv: true })
+    const shell = await new Deno.Command("sh", {
+      args: ["-c", text],
+      env: shadowed,
+      clearEnv: true,
+    })
       .output();
     assert.equal(out.code, code);
     assert.equal(shell.code, code);
