@@ -170,50 +170,87 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
   const isDone = (i: number) => status[i] !== 0;
   const statusOf = (i: number): TaskStatus => STATUS_CODES[status[i]! - 1]!;
 
+  type Work = Array<[number, TaskResult, boolean]>;
+
+  /**
+   * Records a final result; false when the task already had one. A group that never opened
+   * hands its reason to its open members (queued on `work`).
+   */
+  const record = (i: number, result: TaskResult, isBlocked: boolean, work: Work): boolean => {
+    const task = tasks[i]!;
+    if (isDone(i)) return false;
+    const code = STATUS_CODES.indexOf(result.status) + 1;
+    // an unknown status would leave the task open forever: fail loudly instead
+    if (code === 0) throw new Error(`task '${task.id}': unknown status ${result.status}`);
+    status[i] = code;
+    finished++;
+    if (isBlocked) blocked[i] = 1;
+    if (groupOf.has(i)) memberMessages.set(i, result.message);
+    track(options.finalize(task, result, i));
+    if (result.status === "failed" && options.failFast && failFastBy === null) {
+      failFastBy = task.id;
+    }
+    if (members.has(i) && !opened.has(i)) {
+      const reason: SkipReason = {
+        status: result.status === "cancelled" ? "cancelled" : "skipped",
+        message: result.message,
+        blocked: isBlocked,
+      };
+      for (const m of members.get(i)!) {
+        if (!isDone(m)) work.push([m, options.skipResult(tasks[m]!, reason), reason.blocked]);
+      }
+    }
+    return true;
+  };
+
+  /** What a final task unblocks: its group's closing, its dependents (queued on `work`). */
+  const releaseAfter = (i: number, work: Work) => {
+    const g = groupOf.get(i);
+    if (g !== undefined) {
+      openMembers.set(g, openMembers.get(g)! - 1);
+      if (openMembers.get(g) === 0 && !isDone(g)) work.push(closeGroup(g));
+    }
+    for (let e = firstDependent[i]!; e < firstDependent[i + 1]!; e++) {
+      const d = dependents[e]!;
+      remaining[d]!--;
+      if (remaining[d] === 0 && !isDone(d)) release(d, work);
+    }
+  };
+
   /** Records a final result and releases dependents (iteratively: chains can be long). */
   const complete = (first: number, firstResult: TaskResult, firstBlocked: boolean) => {
-    const work: Array<[number, TaskResult, boolean]> = [[first, firstResult, firstBlocked]];
+    const work: Work = [[first, firstResult, firstBlocked]];
     while (work.length > 0) {
       const [i, result, isBlocked] = work.pop()!;
-      const task = tasks[i]!;
-      if (isDone(i)) continue;
-      const code = STATUS_CODES.indexOf(result.status) + 1;
-      // an unknown status would leave the task open forever: fail loudly instead
-      if (code === 0) throw new Error(`task '${task.id}': unknown status ${result.status}`);
-      status[i] = code;
-      finished++;
-      if (isBlocked) blocked[i] = 1;
-      if (groupOf.has(i)) memberMessages.set(i, result.message);
-      track(options.finalize(task, result, i));
-      if (result.status === "failed" && options.failFast && failFastBy === null) {
-        failFastBy = task.id;
-      }
-      if (members.has(i) && !opened.has(i)) {
-        // a group that never opened hands its reason to its members
-        const reason: SkipReason = {
-          status: result.status === "cancelled" ? "cancelled" : "skipped",
-          message: result.message,
-          blocked: isBlocked,
-        };
-        for (const m of members.get(i)!) {
-          if (!isDone(m)) work.push([m, options.skipResult(tasks[m]!, reason), reason.blocked]);
-        }
-      }
-      const g = groupOf.get(i);
-      if (g !== undefined) {
-        openMembers.set(g, openMembers.get(g)! - 1);
-        if (openMembers.get(g) === 0 && !isDone(g)) work.push(closeGroup(g));
-      }
-      for (let e = firstDependent[i]!; e < firstDependent[i + 1]!; e++) {
-        const d = dependents[e]!;
-        remaining[d]!--;
-        if (remaining[d] === 0 && !isDone(d)) release(d, work);
-      }
+      if (record(i, result, isBlocked, work)) releaseAfter(i, work);
+    }
+  };
+
+  /**
+   * Records every preset result (resumed, not selected) before any of them releases a
+   * dependent: released first, a task with a preset of its own would be made ready and run.
+   */
+  const completePresets = (presets: ReadonlyMap<string, TaskResult>) => {
+    const recorded: number[] = [];
+    const handed: Work = [];
+    for (const [i, task] of tasks.entries()) {
+      const preset = presets.get(task.id);
+      if (preset && record(i, preset, false, handed)) recorded.push(i);
+    }
+    while (handed.length > 0) {
+      const [i, result, isBlocked] = handed.pop()!;
+      if (record(i, result, isBlocked, handed)) recorded.push(i);
+    }
+    const work: Work = [];
+    for (const i of recorded) releaseAfter(i, work);
+    while (work.length > 0) {
+      const [i, result, isBlocked] = work.pop()!;
+      if (record(i, result, isBlocked, work)) releaseAfter(i, work);
     }
   };
 
   /** A task whose dependencies are all final: skip it, open it (group) or make it ready. */
-  const release = (i: number, work: Array<[number, TaskResult, boolean]>) => {
+  const release = (i: number, work: Work) => {
     const decision = gate(i);
     if (decision) work.push([i, options.skipResult(tasks[i]!, decision), decision.blocked]);
     else if (members.has(i)) openGroup(i, work);
@@ -231,7 +268,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     );
   };
 
-  const openGroup = (g: number, work: Array<[number, TaskResult, boolean]>) => {
+  const openGroup = (g: number, work: Work) => {
     opened.add(g);
     options.openGroup?.(tasks[g]!, wave.get(tasks[g]!.id) ?? 0);
     if (openMembers.get(g) === 0) work.push(closeGroup(g));
@@ -306,14 +343,11 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
     inFlight.set(i, run());
   };
 
-  // Preset results first (plan order), then the roots.
-  for (const [i, task] of tasks.entries()) {
-    const preset = options.preset?.get(task.id);
-    if (preset && !isDone(i)) complete(i, preset, false);
-  }
+  // Preset results first, then the roots.
+  if (options.preset) completePresets(options.preset);
   for (let i = 0; i < tasks.length; i++) {
     if (remaining[i] === 0 && !isDone(i) && !ready.has(i) && !opened.has(i)) {
-      const work: Array<[number, TaskResult, boolean]> = [];
+      const work: Work = [];
       release(i, work);
       for (const [j, result, isBlocked] of work) complete(j, result, isBlocked);
     }
@@ -328,6 +362,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
       const waiting: number[] = [];
       while (!stopped && ready.size > 0 && inFlight.size < options.maxParallel) {
         const i = ready.take()!;
+        // made ready, then final another way (a group closed for it): never run it
+        if (isDone(i)) continue;
         const verdict = options.admit?.(tasks[i]!, inFlight.size);
         if (verdict === undefined || (verdict === "wait" && inFlight.size === 0)) dispatch(i);
         else if (verdict === "wait") waiting.push(i);

@@ -178,3 +178,34 @@ Deno.test("a 20000-task wide plan dispatches in plan order, each task once", asy
   assert.equal(results.size, 20000);
   assert.deepEqual(order, tasks.map((t) => t.id));
 });
+
+Deno.test("a task with a preset result never runs, whatever order its presets come in", async () => {
+  // a resumed chain (a, b reused) and a task left out by selection after a root that runs
+  const tasks = [task("a"), task("b", ["a"]), task("c", ["b"]), task("x"), task("y", ["x"])];
+  const preset = new Map<string, TaskResult>([
+    ["a", makeResult({ task_id: "a", status: "success", message: "reused" })],
+    ["b", makeResult({ task_id: "b", status: "success", message: "reused" })],
+    ["x", makeResult({ task_id: "x", status: "skipped", message: "Not selected" })],
+    ["y", makeResult({ task_id: "y", status: "skipped", message: "Not selected" })],
+  ]);
+  for (const maxParallel of [1, 2, 8]) {
+    const { run, order } = options(tasks, {}, { preset, maxParallel });
+    const { results } = await run();
+    assert.deepEqual(order, ["c"], `max_parallel ${maxParallel}`);
+    assert.equal(results.get("b")!.message, "reused");
+    assert.equal(results.get("y")!.message, "Not selected");
+    assert.equal(results.get("c")!.status, "success");
+  }
+});
+
+Deno.test("a preset dependency listed after its dependent still gates it", async () => {
+  const tasks = [task("late", ["early"]), task("early")];
+  const preset = new Map<string, TaskResult>([
+    ["late", makeResult({ task_id: "late", status: "success", message: "reused" })],
+    ["early", makeResult({ task_id: "early", status: "success", message: "reused" })],
+  ]);
+  const { run, order } = options(tasks, {}, { preset });
+  const { results } = await run();
+  assert.deepEqual(order, []);
+  assert.equal(results.get("late")!.message, "reused");
+});

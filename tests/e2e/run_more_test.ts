@@ -415,3 +415,46 @@ tasks:
     );
   });
 });
+
+Deno.test("--resume-last never re-runs a reused task, and --only never runs a left-out one", async () => {
+  await withFiles({
+    "chain.yaml": `name: chain
+tasks:
+  - id: a
+    command: echo a >> count.txt
+  - id: b
+    depends_on: [a]
+    command: echo b >> count.txt
+  - id: c
+    depends_on: [b]
+    command: test -f ok.txt
+`,
+    "pick.yaml": `name: pick
+max_parallel: 2
+tasks:
+  - id: build
+    command: sleep 0.3
+  - id: migrate
+    command: echo migrate > migrated.txt
+  - id: deploy
+    depends_on: [migrate]
+    command: echo deploy > deployed.txt
+`,
+  }, async (dir) => {
+    assert.equal((await maestro(["run", "chain.yaml"], dir)).code, 1);
+    await writeFile(join(dir, "ok.txt"), "");
+    const resumed = await maestro(["run", "chain.yaml", "--resume-last"], dir);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(await readFile(join(dir, "count.txt"), "utf8"), "a\nb\n");
+
+    const picked = await maestro(["run", "pick.yaml", "--only", "build"], dir);
+    assert.equal(picked.code, 0, picked.stderr);
+    const names = await readdir(dir);
+    assert.equal(names.includes("deployed.txt") || names.includes("migrated.txt"), false);
+    assert.deepEqual(statuses(await manifestOf(dir, "pick")), {
+      build: "success",
+      migrate: "skipped",
+      deploy: "skipped",
+    });
+  });
+});
