@@ -21,6 +21,7 @@ import type { AuthoredTask } from "./schema.ts";
 import { checkShape, type ShapeResult } from "./shape.ts";
 import { classifyVar, renderTemplate } from "./template.ts";
 import { validatePlan } from "./validate.ts";
+import { namespacedIdIssues } from "./namespaced_ids.ts";
 import { parseYaml, type SourceMap } from "./yaml.ts";
 
 /** Options for {@linkcode loadPlan}. */
@@ -318,6 +319,8 @@ export async function loadPlan(path: string, options: LoadPlanOptions = {}): Pro
   const file = resolve(path);
   const walk: Walk = { stack: [file], errors: [], warnings: [], options };
   const loaded = await loadFile(file, walk);
+  // group members get their run ids only now, with every sub-plan loaded
+  if (loaded) walk.errors.push(...namespacedIdIssues(loaded.ir));
   const errors = walk.errors.sort(bySource);
   const warnings = walk.warnings.sort(bySource);
   if (!loaded || errors.length > 0) return { errors, warnings };

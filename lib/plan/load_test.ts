@@ -369,6 +369,26 @@ Deno.test("loadPlan() lowers a group task's sub-plan into the IR", async () => {
   assert.deepEqual(codes(missing.errors), ["E106"]);
 });
 
+Deno.test("loadPlan() refuses run ids or run file names that two tasks would share", async () => {
+  const member = await load(
+    `tasks:\n  - id: build/a\n    command: echo top\n  - id: build\n    group: sub.yaml\n`,
+    { "sub.yaml": `name: sub\ntasks: [{ id: a, command: echo inner }]\n` },
+  );
+  assert.equal(member.plan, undefined);
+  assert.deepEqual(codes(member.errors), ["E003"]);
+  assert.match(member.errors[0]!.message, /"build\/a" is used twice/);
+  assert.equal(member.errors[0]!.file, join(member.dir, "sub.yaml"));
+  assert.match(member.errors[0]!.hint!, /plan\.yaml:2:/);
+
+  const stems = await load(`tasks:\n  - id: x/y\n    command: a\n  - id: x__y\n    command: b\n`);
+  assert.deepEqual(codes(stems.errors), ["E003"]);
+  assert.match(stems.errors[0]!.message, /x__y\.log/);
+  assert.equal(stems.errors[0]!.line, 4);
+
+  const fine = await load(`tasks:\n  - id: x/y\n    command: a\n  - id: x_y\n    command: b\n`);
+  assert.deepEqual(fine.errors, []);
+});
+
 Deno.test("loadPlan() enforces the reference's cross-field rules", async () => {
   const { errors } = await load(`tasks:
   - id: a

@@ -39,3 +39,14 @@ export const TASK_STATUSES = [
   "dry_run",
   "cancelled",
 ] as const;
+
+/**
+ * A task id as a file name stem in a run directory. Ids may contain `/` (imports, groups) and
+ * `.` (matrix); `/` becomes `__` so a prefix stays readable (the reference tool's names), other
+ * unsafe characters become `_`, and a leading dot is escaped so no file is hidden. Two ids can
+ * share a stem (`a/b`, `a__b`): the loader refuses such plans (namespaced_ids.ts).
+ */
+export function taskFileStem(id: string): string {
+  const stem = id.replace(/\//g, "__").replace(/[^A-Za-z0-9_.-]/g, "_");
+  return stem.startsWith(".") ? `_${stem}` : stem;
+}

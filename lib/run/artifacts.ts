@@ -9,6 +9,7 @@
 import { join } from "../path.ts";
 import { sha256Hex } from "../sha256.ts";
 import type { PlanIR } from "../plan/ir.ts";
+import { taskFileStem } from "../plan/names.ts";
 import { SUCCESS_LIKE, type TaskResult } from "./result.ts";
 import type { ManifestBudget } from "./budget_guard.ts";
 
@@ -22,16 +23,6 @@ export const RUN_FILES = {
 /** `[^a-zA-Z0-9_-]` → `_`: the plan name as it appears in the run directory name. */
 export function sanitizePlanName(name: string): string {
   return name.replace(/[^a-zA-Z0-9_-]/g, "_");
-}
-
-/**
- * A task id as a file name stem. Ids may contain `/` (imports) and `.` (matrix); `/` becomes
- * `__` so an import prefix stays readable, other unsafe characters become `_`, and a leading
- * dot is escaped so no file is hidden. Distinct valid ids map to distinct stems.
- */
-export function taskFileStem(id: string): string {
-  const stem = id.replace(/\//g, "__").replace(/[^A-Za-z0-9_.-]/g, "_");
-  return stem.startsWith(".") ? `_${stem}` : stem;
 }
 
 /** `<stem>.log` and `<stem>.result.json` of a task inside a run directory. */
