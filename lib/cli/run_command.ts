@@ -20,7 +20,9 @@ import { loadPlan } from "../plan/load.ts";
 import type { EventSubscriber } from "../run/events.ts";
 import { killGroup } from "../run/process.ts";
 import { jsonlReporter, textReporter } from "../run/reporter.ts";
-import { findLastRun } from "../run/resume.ts";
+import { findLastRun, runPlanName } from "../run/resume.ts";
+import { excludedTasks, type Selection } from "../run/selection.ts";
+import { resolve } from "../path.ts";
 import { type RunManifest, runPlan } from "../run/run_plan.ts";
 import { issueLines } from "./output.ts";
 import { EXECUTION_PROFILES } from "../run/engine_executor.ts";
@@ -58,8 +60,51 @@ export interface RunCommandOptions {
 }
 
 /** Splits repeatable, comma-separated id lists. */
-function ids(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+/** A comma-separated list flag; a flag given with nothing in it is a usage error. */
+function ids(flag: string, values: readonly string[] | undefined): string[] | undefined {
+  // repeatable flags come as [] when absent
+  if (values === undefined || values.length === 0) return undefined;
+  const list = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  if (list.length === 0) throw usage(`${flag} needs at least one name (got "${values.join(",")}")`);
+  return list;
+}
+
+/**
+ * The run directory a resume continues, checked before anything runs: it must be a run
+ * directory, and a run of this plan (a run of another plan would hand its results to tasks that
+ * only share their ids).
+ */
+function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | undefined {
+  if (options.resumeLast) {
+    const root = options.runDir ?? plan.ir.run_dir;
+    const last = findLastRun(root, plan.ir.name);
+    if (!last) {
+      throw new MaestroError("E112", `no earlier run of plan "${plan.ir.name}" under ${root}`, {
+        exitCode: EXIT.invalid,
+      });
+    }
+    return last;
+  }
+  if (options.resume === undefined) return undefined;
+  const path = resolve(options.resume);
+  const planName = runPlanName(path);
+  if (planName === undefined) {
+    throw new MaestroError("E113", `${options.resume} is not a run directory (no events.jsonl)`, {
+      hint: "pass a folder under the plan's run_dir, or use --resume-last",
+      exitCode: EXIT.invalid,
+    });
+  }
+  if (planName !== null && planName !== plan.ir.name) {
+    throw new MaestroError(
+      "E115",
+      `${options.resume} is a run of plan "${planName}", not of "${plan.ir.name}"`,
+      {
+        hint: "resume a run of this plan (see `maestro runs`), or use --resume-last",
+        exitCode: EXIT.invalid,
+      },
+    );
+  }
+  return path;
 }
 
 function usage(message: string): MaestroError {
@@ -216,6 +261,19 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     plans.push(outcome.plan);
   }
 
+  // every usage problem of every plan is found before any plan starts
+  const selection: Selection = {
+    only: ids("--only", options.only),
+    skip: ids("--skip", options.skip),
+    tags: ids("--tags", options.tags),
+    skipTags: ids("--skip-tags", options.skipTags),
+  };
+  const resumeFrom = new Map<LoadedPlan, string | undefined>();
+  for (const plan of plans) {
+    excludedTasks(plan.ir.tasks, selection);
+    resumeFrom.set(plan, resumeSource(plan, options));
+  }
+
   const controller = new AbortController();
   const groups = new Set<number>();
   const output = await view(options);
@@ -224,16 +282,6 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     if (event.event === "task_attempt") groups.add(event.pgid);
   };
   const runOne = async (plan: LoadedPlan): Promise<number> => {
-    let resumeFrom = options.resume;
-    if (options.resumeLast) {
-      const root = options.runDir ?? plan.ir.run_dir;
-      resumeFrom = findLastRun(root, plan.ir.name);
-      if (!resumeFrom) {
-        throw new MaestroError("E112", `no earlier run of plan "${plan.ir.name}" under ${root}`, {
-          exitCode: EXIT.invalid,
-        });
-      }
-    }
     const store = indexing ? await runIndexer(plan, options.db, output) : undefined;
     // the cache lives in the store: --no-store (or a dry run) runs without it
     const cache = indexing ? await runCache(plan, options.db, output) : undefined;
@@ -250,14 +298,11 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       dryRun: options.dryRun,
       runDir: options.runDir,
       set,
-      only: ids(options.only),
-      skip: ids(options.skip),
-      tags: ids(options.tags),
-      skipTags: ids(options.skipTags),
+      ...selection,
       autoApprove: options.autoApprove,
       approve: ttyApprover(),
       maskSecrets: options.maskSecrets,
-      resumeFrom,
+      resumeFrom: resumeFrom.get(plan),
       executionProfile: profile as ExecutionProfile,
       onEvent: (record) => {
         trackGroups(record);
@@ -276,8 +321,18 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
 
   try {
     const codes: number[] = [];
-    if (options.parallel) codes.push(...await Promise.all(plans.map(runOne)));
-    else for (const plan of plans) codes.push(await runOne(plan));
+    if (options.parallel) {
+      // every plan ends (cancelled on Ctrl-C) before the first error is reported
+      const settled = await Promise.allSettled(plans.map(runOne));
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      const ended = settled.filter((s) => s.status === "fulfilled").map((s) => s.value);
+      if (failure) {
+        if (!ended.includes(EXIT.interrupted)) throw failure.reason;
+        const reason = failure.reason;
+        console.error(`maestro: ${reason instanceof Error ? reason.message : String(reason)}`);
+      }
+      codes.push(...ended);
+    } else for (const plan of plans) codes.push(await runOne(plan));
     if (codes.includes(EXIT.interrupted)) return EXIT.interrupted;
     return codes.some((c) => c !== EXIT.ok) ? EXIT.failed : EXIT.ok;
   } finally {

@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../path.ts";
+import { EXIT, MaestroError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import type { PlanIR } from "../plan/ir.ts";
 import { taskFileStem } from "../plan/names.ts";
@@ -45,7 +46,16 @@ export function makeRunId(micros: number): string {
 /** Creates the run directory; returns its path. */
 export async function createRunDir(root: string, runId: string, planName: string): Promise<string> {
   const path = join(root, `${runId}_${sanitizePlanName(planName)}`);
-  await Deno.mkdir(path, { recursive: true });
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (error) {
+    // a run_dir / --run-dir that names a file, or a folder maestro may not write in
+    const why = error instanceof Error ? error.message.replace(/: mkdir .*$/, "") : String(error);
+    throw new MaestroError("E116", `cannot create a run directory under ${root}: ${why}`, {
+      hint: "point --run-dir (or the plan's run_dir) at a folder you can write to",
+      exitCode: EXIT.invalid,
+    });
+  }
   return path;
 }
 

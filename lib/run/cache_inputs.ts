@@ -4,8 +4,10 @@
  *
  * - Globs: `*`, `**`, `?`, `[…]`, `{a,b}` (Node's `fs.globSync`); `*` and `**` do not match
  *   names starting with a dot unless the pattern spells the dot (`.env`, `.config/**`).
- * - A pattern naming a folder without a glob character (`src`) means every file under it.
- * - `!pattern` excludes what it matches from the files the other patterns matched.
+ * - A pattern naming a folder without a glob character (`src`) means every file under it, dot
+ *   files and dot folders too, except `.git`, `.maestro` and `.maestro-runs` below it.
+ * - `!pattern` excludes what it matches from the files the other patterns matched; it is read
+ *   like an inclusion (`./`, a trailing `/`, `../`, absolute paths, a folder: all under it).
  * - `../` and absolute patterns work: the literal leading part is resolved first.
  * - Only files count (folders are walked, not hashed); a symlink counts as the file it points to.
  *
@@ -44,16 +46,53 @@ function splitPattern(workdir: string, pattern: string): { base: string; rest: s
   return { base, rest: parts.slice(i).join("/") };
 }
 
-function walkFiles(folder: string): string[] {
-  // every file under a folder, dot files included (the folder was named explicitly)
-  const found = globSync("**/*", { cwd: folder, withFileTypes: true }) as unknown as Dirent[];
-  const dotted = globSync("**/.*", { cwd: folder, withFileTypes: true }) as unknown as Dirent[];
-  const files = new Set<string>();
-  for (const entry of [...found, ...dotted]) {
-    const path = join(entry.parentPath, entry.name);
-    if (entry.isFile() || (entry.isSymbolicLink() && isFile(path))) files.add(path);
+/**
+ * Sub-folders a folder walk does not enter: git's own data and maestro's store and run
+ * directories change on every commit or run, so keying them would make `inputs: [.]` miss
+ * every time (and the run would key the files it is writing). Naming one (`.git`) walks it.
+ */
+const UNWALKED_FOLDERS: ReadonlySet<string> = new Set([".git", ".maestro", ".maestro-runs"]);
+
+/** Whether an entry is a file, or a symlink to one (a symlink counts as what it points to). */
+function isFileEntry(path: string, entry: Deno.DirEntry): boolean {
+  return entry.isFile || (entry.isSymlink && isFile(path));
+}
+
+/** A folder's entries; an unreadable folder has none (as for globSync). */
+function readEntries(folder: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(folder)];
+  } catch {
+    return [];
   }
-  return [...files];
+}
+
+/**
+ * Every file under a folder, dot files and dot folders included (the folder was named, so
+ * the glob rule about dots does not apply), except {@linkcode UNWALKED_FOLDERS}. One
+ * readDir per folder: `**` globs cannot enter dot folders, and a second glob per dot folder
+ * would list some folders twice. A symlinked folder contributes the files directly in it and
+ * is not entered further, as `**` treats it, so a link cycle cannot loop.
+ */
+function walkFiles(folder: string): string[] {
+  const files: string[] = [];
+  const pending = [folder];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    for (const entry of readEntries(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) {
+        if (!UNWALKED_FOLDERS.has(entry.name)) pending.push(path);
+      } else if (isFileEntry(path, entry)) {
+        files.push(path);
+      } else if (entry.isSymlink && !UNWALKED_FOLDERS.has(entry.name)) {
+        for (const inner of readEntries(path)) {
+          const innerPath = join(path, inner.name);
+          if (isFileEntry(innerPath, inner)) files.push(innerPath);
+        }
+      }
+    }
+  }
+  return files;
 }
 
 /** Absolute paths of the files one (positive) pattern matches. */
@@ -87,6 +126,29 @@ function shown(workdir: string, path: string): string {
   return sep === "/" ? rel : rel.split(sep).join("/");
 }
 
+/** Whether a shown path is `folder` or under it (`""` is the workdir itself). */
+function isUnder(path: string, folder: string): boolean {
+  if (folder === "") return path !== ".." && !path.startsWith("../");
+  return path === folder || path.startsWith(`${folder}/`);
+}
+
+/**
+ * What an exclusion (`!` already removed) matches among shown paths. Its literal part is
+ * resolved like an inclusion's, so `./src/a.c`, `src/gen/`, `../x` and absolute paths name the
+ * shown paths they mean (globbing them as written would never match); without glob characters
+ * it names a file or a folder, i.e. everything under it.
+ *
+ * @param workdir the task's absolute workdir
+ * @param exclude the pattern after its `!`
+ */
+export function exclusionMatcher(workdir: string, exclude: string): (path: string) => boolean {
+  const { base, rest } = splitPattern(workdir, exclude);
+  const literal = shown(workdir, base);
+  if (rest === "") return (path) => isUnder(path, literal);
+  const glob = literal === "" ? rest : `${literal}/${rest}`;
+  return (path) => matchesGlob(path, glob);
+}
+
 /** Hashes `inputs:` files, memoising file hashes (by stat) and glob results (per run phase). */
 export class InputHasher {
   #globs = new Map<string, string[]>();
@@ -115,9 +177,9 @@ export class InputHasher {
       if (pattern.startsWith("!")) continue;
       for (const path of matchPattern(workdir, pattern)) matched.add(shown(workdir, path));
     }
-    const excludes = patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
-    const files = [...matched]
-      .filter((path) => !excludes.some((exclude) => matchesGlob(path, exclude)))
+    const excludes = patterns.filter((p) => p.startsWith("!"))
+      .map((p) => exclusionMatcher(workdir, p.slice(1)));
+    const files = [...matched].filter((path) => !excludes.some((excluded) => excluded(path)))
       .sort();
     this.#globs.set(memo, files);
     return files;

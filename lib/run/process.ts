@@ -26,6 +26,20 @@ export const TIMEOUT_EXIT_CODE = 124;
 export const CANCEL_EXIT_CODE = 130;
 /** A line longer than this is cut into pieces, so one endless line cannot exhaust memory. */
 const MAX_LINE_CHARS = 1024 * 1024;
+/**
+ * Longest line kept in a tail (`stdout_tail`, the output tail of messages): the log has every
+ * byte, but a tail is copied into the result, the manifest and templates, so one endless line
+ * must not make them megabytes long.
+ */
+export const MAX_TAIL_LINE_CHARS = 16 * 1024;
+
+/** A line as a tail keeps it: cut at {@linkcode MAX_TAIL_LINE_CHARS}, saying so. */
+export function tailLine(line: string): string {
+  if (line.length <= MAX_TAIL_LINE_CHARS) return line;
+  return `${line.slice(0, MAX_TAIL_LINE_CHARS)}… [${
+    line.length - MAX_TAIL_LINE_CHARS
+  } more characters in the log]`;
+}
 
 /** Keeps the last `size` items. */
 export class RingBuffer<T> {
@@ -396,28 +410,30 @@ export function killGroup(pgid: number, signal: Deno.Signal): boolean {
   }
 }
 
-/** Cuts a byte stream into lines (an endless line into pieces of at most MAX_LINE_CHARS). */
+/**
+ * Cuts a byte stream into lines. An endless line comes out in pieces of about MAX_LINE_CHARS
+ * (memory stays bounded): `lines` are complete, `piece` is the start of a line still going on.
+ */
 class LineSplitter {
   #decoder = new TextDecoder();
   #rest = "";
 
-  /** The complete lines that `bytes` finishes. */
-  push(bytes: Uint8Array): string[] {
+  /** The complete lines that `bytes` finishes, and a piece of an endless line. */
+  push(bytes: Uint8Array): { lines: string[]; piece?: string } {
     const text = this.#rest + this.#decoder.decode(bytes, { stream: true });
-    const parts = text.split("\n");
-    this.#rest = parts.pop() ?? "";
-    if (this.#rest.length > MAX_LINE_CHARS) {
-      parts.push(this.#rest);
-      this.#rest = "";
-    }
-    return parts;
+    const lines = text.split("\n");
+    this.#rest = lines.pop() ?? "";
+    if (this.#rest.length <= MAX_LINE_CHARS) return { lines };
+    const piece = this.#rest;
+    this.#rest = "";
+    return { lines, piece };
   }
 
   /** The last line, when the stream did not end with a newline. */
-  end(): string[] {
+  end(): { lines: string[] } {
     const last = this.#rest + this.#decoder.decode();
     this.#rest = "";
-    return last.length > 0 ? [last] : [];
+    return { lines: last.length > 0 ? [last] : [] };
   }
 }
 
@@ -531,18 +547,27 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     return { ...base, exitCode: CANCEL_EXIT_CODE, cancelled: true, durationSec: 0, pid: 0 };
   }
   const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  // a piece of an endless line was written: what comes next continues that line in the log
+  const midLine = { stdout: false, stderr: false };
   // One log write per batch; only the lines that can still be in a tail are kept.
-  const onBatch = (name: "stdout" | "stderr", lines: string[]) => {
-    if (lines.length === 0) return;
+  const onBatch = (name: "stdout" | "stderr", batch: { lines: string[]; piece?: string }) => {
+    const { lines, piece } = batch;
+    if (lines.length === 0 && piece === undefined) return;
+    const kept = piece === undefined ? lines : [...lines, piece];
     if (name === "stdout") {
-      for (const line of lines.slice(-stdoutTail.size)) stdoutTail.push(line);
-      for (const line of lines.slice(-outputTail.size)) outputTail.push(line);
-      spec.log.write(lines.join("\n") + "\n");
+      for (const line of kept.slice(-stdoutTail.size)) stdoutTail.push(tailLine(line));
+      for (const line of kept.slice(-outputTail.size)) outputTail.push(tailLine(line));
+      spec.log.write((lines.length > 0 ? lines.join("\n") + "\n" : "") + (piece ?? ""));
     } else {
-      for (const line of lines.slice(-outputTail.size)) outputTail.push(`[stderr] ${line}`);
-      spec.log.write(`[stderr] ${lines.join("\n[stderr] ")}\n`);
+      for (const line of kept.slice(-outputTail.size)) {
+        outputTail.push(`[stderr] ${tailLine(line)}`);
+      }
+      // "[stderr] " starts each line of the log, not each piece of one
+      const marked = kept.map((line, i) => i === 0 && midLine.stderr ? line : `[stderr] ${line}`);
+      spec.log.write(marked.join("\n") + (piece === undefined ? "\n" : ""));
     }
-    spec.onLines?.(name, lines);
+    midLine[name] = piece !== undefined;
+    spec.onLines?.(name, kept);
   };
   let child: StartedChild;
   try {
@@ -550,7 +575,9 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     spec.log.line(`[maestro] could not start: ${message}`);
-    return { ...base, exitCode: 127, durationSec: seconds(), pid: 0, spawnError: message };
+    // as a shell would: 127 when something was not found, 126 when it could not be executed
+    const exitCode = /No such |not found|os error 2\)/i.test(message) ? 127 : 126;
+    return { ...base, exitCode, durationSec: seconds(), pid: 0, spawnError: message };
   }
   const pid = child.pid;
   spec.onStart?.(pid);

@@ -185,6 +185,24 @@ for (const [mode, helper, spawnServer] of modes) {
     });
     assert.equal(outcome!.exitCode, 127);
   });
+
+  Deno.test(`${mode}: an argument list too long exits 126 and says why`, async () => {
+    setSpawnHelper(helper);
+    setSpawnServer(spawnServer);
+    let outcome;
+    const text = await withLog(async (log) => {
+      outcome = await runProcess({
+        argv: ["echo", "y".repeat(300_000)],
+        cwd: "/",
+        env,
+        timeoutSec: 5,
+        log,
+        tailLines: 3,
+      });
+    });
+    assert.equal(outcome!.exitCode, 126);
+    assert.match(text, /Argument list too long/i);
+  });
 }
 
 Deno.test("a large output is streamed with a bounded tail", async () => {
@@ -201,6 +219,30 @@ Deno.test("a large output is streamed with a bounded tail", async () => {
   });
   assert.deepEqual(outcome!.stdoutTail, ["199998", "199999", "200000"]);
   assert.equal(text.split("\n").length, 200001);
+});
+
+Deno.test("one endless line reaches the log whole; the tails keep a bounded piece of it", async () => {
+  const { MAX_TAIL_LINE_CHARS } = await import("./process.ts");
+  let outcome;
+  // 3 MiB without a newline, then a short line on stderr
+  const text = await withLog(async (log) => {
+    outcome = await runProcess({
+      argv: ["sh", "-c", "head -c 3145728 /dev/zero | tr '\\0' y; echo; echo done >&2"],
+      cwd: "/",
+      env,
+      timeoutSec: 30,
+      log,
+      tailLines: 50,
+    });
+  });
+  assert.equal(text.split("\n")[0]!.length, 3145728);
+  const tail: string[] = outcome!.stdoutTail;
+  assert.ok(tail.length >= 3, "the line comes in pieces");
+  for (const line of tail) {
+    assert.ok(line.length < MAX_TAIL_LINE_CHARS + 100, `a tail line of ${line.length}`);
+    assert.match(line, /^y+… \[\d+ more characters in the log\]$/);
+  }
+  assert.equal(outcome!.outputTail.at(-1), "[stderr] done");
 });
 
 Deno.test("a plain word list runs without sh, with the same env; anything else keeps sh", async () => {

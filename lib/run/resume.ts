@@ -89,6 +89,42 @@ export function readPriorRun(path: string): PriorRun {
 }
 
 /**
+ * The plan name an earlier run directory records (its first event, else its manifest), or
+ * undefined when `path` is not a run directory (neither events.jsonl nor a manifest). Only
+ * the first line of events.jsonl is read.
+ */
+export function runPlanName(path: string): string | null | undefined {
+  const fromEvents = firstEventPlanName(join(path, RUN_FILES.events));
+  if (typeof fromEvents === "string") return fromEvents;
+  const manifest = readJson<{ plan_name?: unknown }>(join(path, RUN_FILES.manifest));
+  if (manifest) return typeof manifest.plan_name === "string" ? manifest.plan_name : null;
+  return fromEvents;
+}
+
+/** run_start's plan name; null when the first line is not one; undefined without the file. */
+function firstEventPlanName(events: string): string | null | undefined {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(events, { read: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = new Uint8Array(64 * 1024);
+    const n = file.readSync(head) ?? 0;
+    const first = new TextDecoder().decode(head.subarray(0, n)).split("\n", 1)[0] ?? "";
+    const event = JSON.parse(first) as { event?: unknown; plan_name?: unknown };
+    return event.event === "run_start" && typeof event.plan_name === "string"
+      ? event.plan_name
+      : null;
+  } catch {
+    return null; // killed before its first line was whole: a run directory all the same
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * The latest run directory of a plan under a run root (names sort by time), or undefined.
  * A run killed before writing its manifest counts: it has events.jsonl.
  */

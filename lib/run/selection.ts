@@ -31,16 +31,35 @@ function checkIds(ids: readonly string[], known: ReadonlySet<string>, flag: stri
   }
 }
 
+// a mistyped tag would select nothing (or exclude nothing) and still report success
+function checkTags(tags: readonly string[], known: ReadonlySet<string>, flag: string): void {
+  for (const tag of tags) {
+    if (known.has(tag)) continue;
+    const guess = didYouMean(tag, known);
+    throw new MaestroError("E110", `${flag}: no task has the tag "${tag}"`, {
+      hint: guess
+        ? `did you mean "${guess}"?`
+        : known.size > 0
+        ? `the plan's tags: ${[...known].sort().join(", ")}`
+        : "the plan's tasks have no tags",
+      exitCode: EXIT.invalid,
+    });
+  }
+}
+
 /**
  * The tasks excluded by a selection, each with its reason.
  *
- * @throws {MaestroError} E110 (exit 2) when an id given does not exist
+ * @throws {MaestroError} E110 (exit 2) when an id or a tag given does not exist in the plan
  */
 export function excludedTasks(tasks: readonly TaskIR[], selection: Selection): Map<string, string> {
   const known = new Set(tasks.map((t) => t.id));
   const byId = new Map(tasks.map((t) => [t.id, t]));
   checkIds(selection.only ?? [], known, "--only");
   checkIds(selection.skip ?? [], known, "--skip");
+  const tags = new Set(tasks.flatMap((t) => t.tags));
+  checkTags(selection.tags ?? [], tags, "--tags");
+  checkTags(selection.skipTags ?? [], tags, "--skip-tags");
   const excluded = new Map<string, string>();
   const roots = [
     ...(selection.only ?? []),

@@ -39,7 +39,8 @@ static long sys5(long n, long a, long b, long c, long d, long e) {
   return r;
 }
 enum { SYS_WRITE = 1, SYS_EXECVE = 59, SYS_EXIT = 60, SYS_GETPPID = 110, SYS_SETSID = 112,
-       SYS_PRCTL = 157, PR_SET_PDEATHSIG = 1, SIGKILL = 9, ENOENT = 2, ENOEXEC = 8 };
+       SYS_PRCTL = 157, PR_SET_PDEATHSIG = 1, SIGKILL = 9, ENOENT = 2, ENOEXEC = 8,
+       E2BIG = 7, EACCES = 13, ETXTBSY = 26, ENOTDIR = 20, ENOMEM = 12 };
 static void quit(int code) { for (;;) sys3(SYS_EXIT, code, 0, 0); }
 static long len(const char *s) { long n = 0; while (s[n]) n++; return n; }
 static void say(const char *s) { sys3(SYS_WRITE, 2, (long)s, len(s)); }
@@ -65,7 +66,16 @@ __attribute__((used)) void start_c(long *sp) {
   }
   say("maestro: ");
   say(argv[2]);
-  say(err == -ENOENT ? ": not found\\n" : ": cannot execute\\n");
+  say(err == -ENOENT ? ": not found\\n" : ": cannot execute: ");
+  if (err != -ENOENT) {
+    /* the common reasons by name (no libc here for strerror) */
+    say(err == -E2BIG ? "Argument list too long\\n"
+      : err == -EACCES ? "Permission denied\\n"
+      : err == -ETXTBSY ? "Text file busy\\n"
+      : err == -ENOTDIR ? "Not a directory\\n"
+      : err == -ENOMEM ? "Cannot allocate memory\\n"
+      : "error\\n");
+  }
   quit(err == -ENOENT ? 127 : 126);
 }
 __asm__(".globl _start\\n_start:\\n mov %rsp, %rdi\\n and $-16, %rsp\\n call start_c\\n");

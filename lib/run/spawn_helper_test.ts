@@ -76,7 +76,7 @@ Deno.test({
     await Deno.writeTextFile(`${dir}/data`, "no exec bit\n", { mode: 0o644 });
     const notExec = await run([path, `${dir}/data`, "x"]);
     assert.equal(notExec.code, 126);
-    assert.equal(notExec.stderr, "maestro: x: cannot execute\n");
+    assert.equal(notExec.stderr, "maestro: x: cannot execute: Permission denied\n");
 
     // a script without #! runs under /bin/sh, as execvp(3) does
     await Deno.writeTextFile(`${dir}/plain`, 'echo "args:$*"\n', { mode: 0o755 });

@@ -188,7 +188,10 @@ static void start(const char *body, uint32_t n) {
     }
     say("maestro: ");
     say(argv[0]);
-    say(e == ENOENT ? ": not found\\n" : ": cannot execute\\n");
+    /* the reason, as a shell would give it (E2BIG from a huge rendered command, EACCES...) */
+    say(e == ENOENT ? ": not found" : ": cannot execute: ");
+    if (e != ENOENT) say(strerror(e));
+    say("\\n");
     _exit(e == ENOENT ? 127 : 126);
   }
   int e = errno;

@@ -458,3 +458,31 @@ tasks:
     });
   });
 });
+
+Deno.test("usage problems of a run are found before anything runs, with codes and hints", async () => {
+  await withFiles({
+    "rs.yaml": `name: rs\ntasks:\n  - id: a\n    command: echo a > ran-rs.txt\n`,
+    "other.yaml": `name: other\ntasks:\n  - id: a\n    command: echo a\n    tags: [x]\n`,
+    "afile": "",
+  }, async (dir) => {
+    assert.equal((await maestro(["run", "other.yaml"], dir)).code, 0);
+    const [otherRun] = await runsOf(dir, "other");
+    const cases: Array<[string[], RegExp]> = [
+      [["run", "rs.yaml", "--resume", otherRun!], /E115 .* a run of plan "other", not of "rs"/],
+      [["run", "rs.yaml", "--resume", join(dir, "nope")], /E113 .* is not a run directory/],
+      [["run", "other.yaml", "--tags", "y"], /E110 --tags: no task has the tag "y"\n\s+hint: .*x/],
+      [["run", "other.yaml", "--skip-tags", "y"], /E110 --skip-tags: no task has the tag "y"/],
+      [["run", "other.yaml", "--only", ","], /E111 --only needs at least one name/],
+      [["run", "other.yaml", "--run-dir", "afile"], /E116 cannot create a run directory under/],
+      // the second plan's problem stops the first before it starts
+      [["run", "rs.yaml", "other.yaml", "--only", "a", "--tags", "x", "--parallel"], /E110 --tags/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await maestro(args, dir);
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /internal error|\n\s+at /);
+    }
+    assert.equal((await readdir(dir)).includes("ran-rs.txt"), false);
+  });
+});
