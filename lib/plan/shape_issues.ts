@@ -75,13 +75,20 @@ function at(data: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, value: unknown, name: string): {
+/** Where a key is described, for issues that have nothing more specific to suggest. */
+function referenceHint(key: string): string {
+  return key === "" ? "see docs/plan-reference.md" : `see \`${key}\` in docs/plan-reference.md`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown, name: string, key: string): {
   message: string;
   hint?: string;
 } {
   switch (issue.code) {
-    case "invalid_type":
-      if (value === undefined) return { message: `${name} is required` };
+    case "invalid_type": {
+      if (value === undefined) return { message: `${name} is required`, hint: `add \`${key}:\`` };
+      const quotedNumber = issue.expected === "number" && typeof value === "string" &&
+        value.trim() !== "" && Number.isFinite(Number(value));
       return {
         message: `${name} must be ${
           issue.expected === "object"
@@ -90,9 +97,14 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, name: string): {
             ? "a list"
             : issue.expected
         }, got ${typeName(value)} ${show(value)}`,
+        hint: quotedNumber ? `drop the quotes: ${key}: ${Number(value)}` : referenceHint(key),
       };
+    }
     case "invalid_union":
-      return { message: `${name} has the wrong type (${typeName(value)} ${show(value)})` };
+      return {
+        message: `${name} has the wrong type (${typeName(value)} ${show(value)})`,
+        hint: referenceHint(key),
+      };
     case "invalid_value": {
       const options = issue.values.map(String);
       const suggestion = typeof value === "string" ? didYouMean(value, options) : undefined;
@@ -103,20 +115,31 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, name: string): {
     }
     case "too_small": {
       if (issue.origin === "array") {
-        return { message: `${name} must have at least ${issue.minimum} item(s)` };
+        return {
+          message: `${name} must have at least ${issue.minimum} item(s)`,
+          hint: referenceHint(key),
+        };
       }
-      if (issue.origin === "string") return { message: `${name} must not be empty` };
+      if (issue.origin === "string") {
+        return { message: `${name} must not be empty`, hint: `give ${key} a value, or remove it` };
+      }
       const bound = issue.inclusive ? "at least" : "greater than";
-      return { message: `${name} must be ${bound} ${issue.minimum}, got ${show(value)}` };
+      return {
+        message: `${name} must be ${bound} ${issue.minimum}, got ${show(value)}`,
+        hint: `${referenceHint(key)} for the allowed values`,
+      };
     }
     case "too_big": {
       const bound = issue.inclusive ? "at most" : "less than";
-      return { message: `${name} must be ${bound} ${issue.maximum}, got ${show(value)}` };
+      return {
+        message: `${name} must be ${bound} ${issue.maximum}, got ${show(value)}`,
+        hint: `${referenceHint(key)} for the allowed values`,
+      };
     }
     case "invalid_format":
-      return { message: `${name} has an invalid format` };
+      return { message: `${name} has an invalid format`, hint: referenceHint(key) };
     default:
-      return { message: `${name}: ${issue.message}` };
+      return { message: `${name}: ${issue.message}`, hint: referenceHint(key) };
   }
 }
 
@@ -130,7 +153,7 @@ function toIssues(
     const path = [...prefix, ...issue.path];
     const value = at(data, issue.path);
     const name = dotted(path) || "plan";
-    const { message, hint } = describeIssue(issue, value, name);
+    const { message, hint } = describeIssue(issue, value, name, lastKey(path));
     const missing = value === undefined;
     const location = map.locate(missing ? path.slice(0, -1) : path, { key: false });
     return {

@@ -233,7 +233,15 @@ function checkTask(
   const deps = task.depends_on ?? [];
   deps.forEach((dep, i) => {
     if (dep === task.id) {
-      errors.push(issue(working, ["depends_on", i], "E016", `task "${task.id}" depends on itself`));
+      errors.push(
+        issue(
+          working,
+          ["depends_on", i],
+          "E016",
+          `task "${task.id}" depends on itself`,
+          `remove "${task.id}" from its depends_on`,
+        ),
+      );
     } else if (!ids.has(dep)) {
       const suggestion = didYouMean(dep, ids);
       errors.push(issue(
