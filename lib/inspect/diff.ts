@@ -13,8 +13,14 @@
  * - **cost**: a task that reported a cost in both runs and cost more than `costPct` percent
  *   more in B, by at least `minCostUsd` dollars.
  *
+ * A cache hit spent nothing and took only its restore, which says nothing about the task: it is
+ * compared at the cost, duration and tokens of the run that produced its result (the result's
+ * `cache` block), and when the result does not carry them it is left out of those comparisons.
+ * Either way the task's `notes` say so. A run's own totals stay what it really spent.
+ *
  * @module
  */
+import type { TaskResult } from "../run/result.ts";
 import { type RunView, taskTokens, type TaskView, type ViewStatus } from "./run_view.ts";
 
 /** Thresholds of {@linkcode diffRuns}. */
@@ -41,14 +47,21 @@ export const DEFAULT_THRESHOLDS: Required<DiffThresholds> = {
 export interface TaskSide {
   /** Status in that run. */
   status: ViewStatus;
-  /** Seconds. */
+  /**
+   * Seconds. A cache hit: what the run that produced its result took, when the result says;
+   * else the restore's time (then not compared).
+   */
   duration_sec: number;
-  /** USD, or null. */
+  /** USD, or null. A cache hit: what the run that produced its result spent, else null. */
   cost_usd: number | null;
-  /** Total tokens, or null. */
+  /** Total tokens, or null. A cache hit: those of the run that produced its result, else null. */
   tokens: number | null;
   /** The result's message. */
   message: string;
+  /** Restored from the task result cache in that run. */
+  from_cache: boolean;
+  /** A cache hit: the run that produced its result, when the result says; else null. */
+  cached_from: string | null;
 }
 
 /** What kind of regression. */
@@ -74,6 +87,8 @@ export interface TaskDiff {
   regressions: RegressionKind[];
   /** A failure in A that succeeded in B. */
   fixed: boolean;
+  /** How the comparison was made, when not plainly (cache hits); empty otherwise. */
+  notes: string[];
 }
 
 /** One run's figures in a diff. */
@@ -138,14 +153,69 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+/** Whether a result was restored from the cache (`message` for results that predate the flag). */
+function isCacheHit(result: TaskResult): boolean {
+  return result.from_cache === true ||
+    (typeof result.message === "string" && result.message.startsWith("Cache hit ["));
+}
+
+/** What the run that produced a restored result took and spent, when the result records it. */
+function originalFigures(
+  result: TaskResult,
+): { run_id: string; duration_sec: number; cost_usd: number | null; tokens: number | null } | null {
+  // read from a file: check the shape rather than trust the type
+  const source: unknown = result.cache;
+  if (typeof source !== "object" || source === null) return null;
+  const { run_id, duration_sec, cost_usd, tokens } = source as Record<string, unknown>;
+  if (typeof run_id !== "string" || run_id === "" || typeof duration_sec !== "number") {
+    return null;
+  }
+  const orNull = (v: unknown) => (typeof v === "number" ? v : null);
+  return { run_id, duration_sec, cost_usd: orNull(cost_usd), tokens: orNull(tokens) };
+}
+
 function side(task: TaskView): TaskSide {
-  return {
+  const result = task.result;
+  const plain: TaskSide = {
     status: task.status,
-    duration_sec: task.result?.duration_sec ?? 0,
-    cost_usd: task.result?.cost_usd ?? null,
-    tokens: taskTokens(task.result)?.total ?? null,
-    message: task.result?.message ?? "",
+    duration_sec: result?.duration_sec ?? 0,
+    cost_usd: result?.cost_usd ?? null,
+    tokens: taskTokens(result)?.total ?? null,
+    message: result?.message ?? "",
+    from_cache: false,
+    cached_from: null,
   };
+  if (!result || !isCacheHit(result)) return plain;
+  const original = originalFigures(result);
+  // without the original figures a hit's cost is unknown, not the $0 this run spent
+  if (!original) return { ...plain, cost_usd: null, tokens: null, from_cache: true };
+  return {
+    ...plain,
+    duration_sec: original.duration_sec,
+    cost_usd: original.cost_usd,
+    tokens: original.tokens,
+    from_cache: true,
+    cached_from: original.run_id,
+  };
+}
+
+/** Whether a side's figures say something about the task (not a hit without its original's). */
+function comparable(s: TaskSide): boolean {
+  return !s.from_cache || s.cached_from !== null;
+}
+
+/** The note a cache hit on one side gets, or null for a side that really ran. */
+function cacheNote(label: "A" | "B", s: TaskSide): string | null {
+  if (!s.from_cache) return null;
+  return comparable(s)
+    ? `cache hit in ${label}: compared at the cost and duration of run ${s.cached_from}, which produced its result`
+    : `cache hit in ${label} without the original run's figures: cost and duration not compared`;
+}
+
+/** A short mark for a regression's detail when a side's figures are a cache hit's original. */
+function hitMarks(sa: TaskSide, sb: TaskSide): string {
+  const marks = [sa.from_cache ? "A" : null, sb.from_cache ? "B" : null].filter(Boolean);
+  return marks.length === 0 ? "" : ` [cache hit in ${marks.join(" and ")}: original run's figures]`;
 }
 
 function sum(values: (number | null)[]): number | null {
@@ -154,15 +224,16 @@ function sum(values: (number | null)[]): number | null {
 }
 
 function runSide(run: RunView): RunSide {
-  const sides = run.tasks.map(side);
-  const cost = run.manifest?.total_cost_usd ?? sum(sides.map((s) => s.cost_usd));
+  // what the run itself spent and used: a hit counts as the nothing it cost, not its original's
+  const results = run.tasks.map((task) => task.result);
+  const cost = run.manifest?.total_cost_usd ?? sum(results.map((r) => r?.cost_usd ?? null));
   return {
     run_id: run.runId,
     plan_name: run.planName,
     status: run.status,
     duration_sec: run.durationSec,
     cost_usd: cost === null ? null : round(cost, 6),
-    tokens: run.manifest?.total_tokens ?? sum(sides.map((s) => s.tokens)),
+    tokens: run.manifest?.total_tokens ?? sum(results.map((r) => taskTokens(r)?.total ?? null)),
     run_dir: run.dir,
   };
 }
@@ -196,10 +267,14 @@ export function diffRuns(a: RunView, b: RunView, thresholds: DiffThresholds = {}
     let durationDelta: number | null = null;
     let costDelta: number | null = null;
     let tokensDelta: number | null = null;
+    const notes = [sa && cacheNote("A", sa), sb && cacheNote("B", sb)]
+      .filter((n): n is string => typeof n === "string");
     if (sa && sb) {
       const ranA = ta!.result?.started_at != null;
       const ranB = tb!.result?.started_at != null;
-      if (ranA && ranB) durationDelta = round(sb.duration_sec - sa.duration_sec, 3);
+      if (ranA && ranB && comparable(sa) && comparable(sb)) {
+        durationDelta = round(sb.duration_sec - sa.duration_sec, 3);
+      }
       if (sa.cost_usd !== null && sb.cost_usd !== null) {
         costDelta = round(sb.cost_usd - sa.cost_usd, 6);
       }
@@ -215,7 +290,8 @@ export function diffRuns(a: RunView, b: RunView, thresholds: DiffThresholds = {}
       ) {
         kinds.push("duration");
         details.push(
-          `${sa.duration_sec}s → ${sb.duration_sec}s (${pct(sa.duration_sec, sb.duration_sec)})`,
+          `${sa.duration_sec}s → ${sb.duration_sec}s (${pct(sa.duration_sec, sb.duration_sec)})` +
+            hitMarks(sa, sb),
         );
       }
       if (
@@ -223,7 +299,10 @@ export function diffRuns(a: RunView, b: RunView, thresholds: DiffThresholds = {}
         sb.cost_usd! > sa.cost_usd! * (1 + t.costPct / 100)
       ) {
         kinds.push("cost");
-        details.push(`$${sa.cost_usd} → $${sb.cost_usd} (${pct(sa.cost_usd!, sb.cost_usd!)})`);
+        details.push(
+          `$${sa.cost_usd} → $${sb.cost_usd} (${pct(sa.cost_usd!, sb.cost_usd!)})` +
+            hitMarks(sa, sb),
+        );
       }
     } else if (sb && sb.status === "failed") {
       kinds.push("status");
@@ -246,6 +325,7 @@ export function diffRuns(a: RunView, b: RunView, thresholds: DiffThresholds = {}
       tokens_delta: tokensDelta,
       regressions: kinds,
       fixed: !!sa && !!sb && BAD.has(sa.status) && sb.status === "success",
+      notes,
     });
     if (kinds.length > 0) regressions.push({ task_id: id, kinds, detail: details.join("; ") });
   }

@@ -7,7 +7,8 @@
  *   number the same events the same way, so both write the same rows (upserts).
  * - **Reading**: a plan's spend since a time (`budget_period`, {@linkcode storeLedger}), spend
  *   per period and per plan (`maestro budget`, {@linkcode spendReport}), and a plan's task cost
- *   history (estimates, {@linkcode costHistory}).
+ *   history (estimates, {@linkcode costHistory}). Spend counts what was really paid (a cache
+ *   hit: nothing); the history counts what a task costs when it runs (hits left out).
  *
  * Times are the events' (`YYYY-MM-DDTHH:MM:SSZ`, UTC), so text comparison orders them.
  *
@@ -150,21 +151,30 @@ export function storeLedger(store: Store): SpendLedger {
 }
 
 /**
+ * `cost_source` of a task row restored from the task result cache (lib/run/cache_run.ts): its
+ * `cost_usd` is 0 because nothing was spent in that run, not because the work is free.
+ */
+const CACHE_HIT_COST_SOURCE = "cache";
+
+/**
  * A plan's recent successful costs per task, newest first: at most {@linkcode HISTORY_RUNS}
- * per task, engine and model, leaving out resumed copies and tasks without a cost.
+ * per task, engine and model, leaving out resumed copies, cache hits and tasks without a cost.
  *
  * @param store an open store
  * @param plan the plan's name
  */
 export async function costHistory(store: Store, plan: string): Promise<CostSample[]> {
+  // a hit's $0 says what that run spent, not what the task costs: counting hits would drag
+  // the median to 0 and let `max_cost_usd` dispatch work it cannot afford when the cache misses
   const rows = await store.read(
     `SELECT task_id, engine, model, cost_usd FROM (
       SELECT task_id, engine, model, cost_usd, started_at,
         ROW_NUMBER() OVER (PARTITION BY task_id, engine, model ORDER BY started_at DESC) AS n
       FROM task_results
       WHERE plan_name = ? AND status = 'success' AND resumed = 0 AND cost_usd IS NOT NULL
+        AND cost_source IS NOT ?
     ) WHERE n <= ? ORDER BY task_id, started_at DESC`,
-    [plan, HISTORY_RUNS],
+    [plan, CACHE_HIT_COST_SOURCE, HISTORY_RUNS],
   );
   return rows.map((row) => ({
     task_id: String(row["task_id"]),

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { estimateTasks } from "../cost/estimate.ts";
 import { ledgerTime, periodStart } from "../cost/period.ts";
 import { pricedEngine } from "../run/_priced_engine.ts";
 import { RUN_FILES } from "../run/artifacts.ts";
 import { runPlan } from "../run/run_plan.ts";
+import { createCacheStore } from "./cache_store.ts";
 import { createRunIndexer } from "./indexer.ts";
 import {
   costHistory,
@@ -242,5 +244,62 @@ Deno.test("costHistory() keeps the last successful, non-resumed costs per task a
     } finally {
       store.close();
     }
+  });
+});
+
+const REVIEW_PLAN = `name: review
+fail_fast: false
+tasks:
+  - { id: a, engine: claude, prompt: "costs=0.3 a" }
+  - { id: b, engine: claude, prompt: "costs=0.3 b", depends_on: [a] }
+`;
+
+Deno.test("cache hits are left out of the cost history, so max_cost_usd still stops overspending", async () => {
+  await withTempDir(async (dir) => {
+    const location: StoreLocation = { kind: "file", path: join(dir, ".maestro", "maestro.db") };
+    const plan = await planIn(dir, REVIEW_PLAN);
+    const engine = pricedEngine();
+    const engines = (name: string) => name === "claude" ? engine : undefined;
+    // one real run, then two whose tasks are all restored from the cache ($0 rows)
+    const sources: (boolean | undefined)[] = [];
+    for (let n = 0; n < 3; n++) {
+      const manifest = await runPlan(plan, {
+        engines,
+        store: createRunIndexer(location, { planPath: plan.source }),
+        cache: createCacheStore(location, { flushIntervalMs: 1, versionMemo: null }),
+      });
+      sources.push(...Object.values(manifest.task_results).map((r) => r.from_cache));
+    }
+    assert.deepEqual(sources, [false, false, true, true, true, true], "the later runs were hits");
+    const store = await openStore(location);
+    let history;
+    try {
+      const rows = await store.read(
+        "SELECT cost_source, COUNT(*) AS n FROM task_results GROUP BY cost_source ORDER BY 1",
+      );
+      assert.deepEqual(rows.map((r) => [r["cost_source"], Number(r["n"])]), [
+        ["cache", 4],
+        ["reported", 2],
+      ]);
+      history = await costHistory(store, "review");
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(history.map((h) => [h.task_id, h.cost_usd]), [["a", 0.3], ["b", 0.3]]);
+    const estimates = estimateTasks(plan.ir.tasks, history);
+    assert.deepEqual(estimates.map((e) => [e.task_id, e.cost_usd, e.source]), [
+      ["a", 0.3, "history"],
+      ["b", 0.3, "history"],
+    ]);
+    // a budget that only fits one task: the history must keep the second from running
+    const budgeted = await planIn(
+      dir,
+      REVIEW_PLAN.replace("fail_fast", "max_cost_usd: 0.5\nfail_fast"),
+    );
+    const run = await runPlan(budgeted, { engines, noCache: true, budget: { history } });
+    assert.equal(run.task_results["a"]!.status, "success");
+    assert.equal(run.task_results["b"]!.status, "skipped");
+    assert.match(run.task_results["b"]!.message, /would exceed max_cost_usd/);
+    assert.ok((run.total_cost_usd ?? 0) <= 0.5, `spent ${run.total_cost_usd}`);
   });
 });

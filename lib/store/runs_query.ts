@@ -2,9 +2,16 @@
  * Reading run history: the rows behind `maestro runs`, newest first, in the stable JSON shape
  * `maestro runs --json` prints (documented in docs/store.md).
  *
+ * A row still marked `running` may belong to a run that was killed (`kill -9`, a crash): its
+ * end was never indexed. Such rows are checked the way `report` and `blame` check a run
+ * directory (lib/inspect/liveness.ts) and shown as `incomplete` when nothing holds the run any
+ * more. Only those rows are checked, so listing finished runs reads no files.
+ *
  * @module
  */
 import type { Row } from "@libsql/client";
+import { pathExists } from "../fs.ts";
+import { type LiveScan, runLiveness, scanLiveRuns } from "../inspect/liveness.ts";
 import type { RunStatus } from "./records.ts";
 import type { Store } from "./store.ts";
 
@@ -82,6 +89,39 @@ function numOrNull(row: Row, column: string): number | null {
 }
 
 /**
+ * The status a run shows: the stored one, except that a row still marked `running` whose run
+ * nothing holds any more (killed) is `incomplete`, as `report` and `blame` call it.
+ *
+ * @param stored the row's status
+ * @param runDir the row's run directory
+ * @param runId the row's run id
+ * @param scan the live processes, scanned lazily (once per listing)
+ */
+export function shownStatus(
+  stored: RunStatus,
+  runDir: string,
+  runId: string,
+  scan: () => LiveScan,
+): RunStatus {
+  if (stored !== "running") return stored;
+  // a directory this machine cannot see (a shared store, another host): nothing can be told
+  if (!pathExists(runDir)) return stored;
+  // "finished" (a manifest the store has not caught up with) and "unknown" (no /proc) keep
+  // the store's word: only a run known to be held by nobody is called incomplete
+  return runLiveness(runDir, runId, scan) === "stopped" ? "incomplete" : stored;
+}
+
+/**
+ * The SQL status condition of a filter: a run shown `incomplete` may be stored as `running`,
+ * so both filters read the `running` rows and keep what {@linkcode shownStatus} says.
+ */
+function statusCondition(status: RunStatus | undefined): { sql: string; args: string[] } | null {
+  if (status === undefined) return null;
+  if (status === "incomplete") return { sql: "status IN (?, ?)", args: ["incomplete", "running"] };
+  return { sql: "status = ?", args: [status] };
+}
+
+/**
  * Runs in the store, newest first.
  *
  * @param store the open store
@@ -95,22 +135,36 @@ export async function listRuns(store: Store, filter: RunFilter = {}): Promise<Ru
     where.push("plan_name = ?");
     args.push(filter.plan);
   }
-  if (filter.status !== undefined) {
-    where.push("status = ?");
-    args.push(filter.status);
+  const condition = statusCondition(filter.status);
+  if (condition) {
+    where.push(condition.sql);
+    args.push(...condition.args);
   }
-  args.push(filter.limit ?? 20);
+  const limit = filter.limit ?? 20;
+  // `running` and `incomplete` are decided after reading (some running rows turn incomplete),
+  // so their few rows are read whole and cut to the limit afterwards
+  const decidedLater = filter.status === "running" || filter.status === "incomplete";
+  if (!decidedLater) args.push(limit);
   const rows = await store.read(
     `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-     ORDER BY started_at DESC, run_id DESC LIMIT ?`,
+     ORDER BY started_at DESC, run_id DESC${decidedLater ? "" : " LIMIT ?"}`,
     args,
   );
-  return rows.map((row) => ({
-    run_id: text(row, "run_id"),
+  let scan: LiveScan | undefined;
+  const lazyScan = () => (scan ??= scanLiveRuns());
+  const runs = rows.map((row) => summary(row, lazyScan));
+  return decidedLater ? runs.filter((run) => run.status === filter.status).slice(0, limit) : runs;
+}
+
+function summary(row: Row, scan: () => LiveScan): RunSummary {
+  const runId = text(row, "run_id");
+  const runDir = text(row, "run_dir");
+  return {
+    run_id: runId,
     plan_name: text(row, "plan_name"),
     plan_path: textOrNull(row, "plan_path"),
     plan_hash: textOrNull(row, "plan_hash"),
-    status: text(row, "status") as RunStatus,
+    status: shownStatus(text(row, "status") as RunStatus, runDir, runId, scan),
     started_at: text(row, "started_at"),
     finished_at: textOrNull(row, "finished_at"),
     duration_sec: numOrNull(row, "duration_sec"),
@@ -129,7 +183,7 @@ export async function listRuns(store: Store, filter: RunFilter = {}): Promise<Ru
       total: numOrNull(row, "tokens_total"),
     },
     cost_usd: numOrNull(row, "cost_usd"),
-    run_dir: text(row, "run_dir"),
+    run_dir: runDir,
     resumed_from: textOrNull(row, "resumed_from"),
-  }));
+  };
 }

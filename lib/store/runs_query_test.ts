@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { RUN_FILES } from "../run/artifacts.ts";
 import type { RunRecord, RunStatus } from "./records.ts";
 import { listRuns } from "./runs_query.ts";
 import { refreshRunTotals, upsertRun, upsertTask } from "./statements.ts";
@@ -83,4 +84,66 @@ Deno.test("listRuns() lists newest first, filters by plan and status, and limits
       store.close();
     }
   });
+});
+
+Deno.test({
+  name: "listRuns() shows a running row nothing holds any more (killed) as incomplete",
+  // liveness is read from /proc
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await withTempDir(async (dir) => {
+      // run directories as a run leaves them before its manifest: an event log only
+      const runDir = (id: string) => {
+        const path = join(dir, `${id}_p`);
+        Deno.mkdirSync(path);
+        Deno.writeTextFileSync(join(path, RUN_FILES.events), `{"event":"run_start"}\n`);
+        return path;
+      };
+      const at = (id: string, status: RunStatus, minute: number, path: string): RunRecord => ({
+        ...run(id, "p", status, minute),
+        run_dir: path,
+      });
+      const killed = at("killed", "running", 1, runDir("killed"));
+      const live = at("live", "running", 2, runDir("live"));
+      const elsewhere = at("elsewhere", "running", 3, "/nowhere/elsewhere_p");
+      const done = at("done", "success", 4, runDir("done"));
+      // a task process of the live run still carries its id; the killed run has none
+      const holder = new Deno.Command("sleep", {
+        args: ["30"],
+        env: { MAESTRO_RUN_ID: "live" },
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      // until it has exec'd, the child shows the parent's environment
+      const environ = `/proc/${holder.pid}/environ`;
+      while (!Deno.readTextFileSync(environ).includes("MAESTRO_RUN_ID=live")) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const store = await openStore({ kind: "file", path: join(dir, "m.db") });
+      try {
+        await store.write([killed, live, elsewhere, done].map((r) => upsertRun(r, "now")));
+        const shown = async (filter: Parameters<typeof listRuns>[1]) =>
+          (await listRuns(store, filter)).map((r) => [r.run_id, r.status]);
+        assert.deepEqual(await shown({}), [
+          ["done", "success"],
+          ["elsewhere", "running"],
+          ["live", "running"],
+          ["killed", "incomplete"],
+        ]);
+        assert.deepEqual(await shown({ status: "running" }), [
+          ["elsewhere", "running"],
+          ["live", "running"],
+        ]);
+        assert.deepEqual(await shown({ status: "running", limit: 1 }), [["elsewhere", "running"]]);
+        assert.deepEqual(await shown({ status: "incomplete" }), [["killed", "incomplete"]]);
+        // the store itself is not rewritten by a read
+        const stored = await store.read("SELECT status FROM runs WHERE run_id = 'killed'");
+        assert.equal(stored[0]!["status"], "running");
+      } finally {
+        store.close();
+        holder.kill("SIGKILL");
+        await holder.status;
+      }
+    });
+  },
 });
