@@ -201,6 +201,10 @@ function printDiff(diff: RunDiff): void {
   const c = diff.counts;
   console.log("");
   if (quiet > 0) console.log(`${quiet} task${quiet === 1 ? "" : "s"} without notable change`);
+  // how a cache hit was compared: without it a $0 → $0.30 change would read as a regression
+  for (const d of diff.tasks) {
+    for (const note of d.notes) console.log(paint(`note: ${d.task_id}: ${note}`, "yellow"));
+  }
   const summary =
     `${c.regressions} regression${c.regressions === 1 ? "" : "s"}, ${c.fixed} fixed, ` +
     `${c.changed} changed, ${c.added} added, ${c.removed} removed`;

@@ -46,7 +46,7 @@ export interface CleanedRun {
   run_id: string;
   /** Plan name. */
   plan_name: string;
-  /** Status in the store. */
+  /** Status as `maestro runs` shows it (a killed run: `incomplete`). */
   status: string;
   /** ISO-8601 start. */
   started_at: string;
@@ -262,11 +262,12 @@ export async function cleanupRuns(store: Store, options: CleanupOptions): Promis
   const lazyScan = () => (scan ??= scanLiveRuns());
   const deleted: CleanedRun[] = [];
   const problems: string[] = [];
-  const removable: { row: Row; missing: boolean }[] = [];
+  // `shown`: the status `maestro runs` gives it (a killed run's row still says running)
+  const removable: { row: Row; missing: boolean; shown: string }[] = [];
   for (const row of selected) {
     if (keptIds.has(row.run_id)) continue;
     if (!pathExists(row.run_dir)) {
-      removable.push({ row, missing: true });
+      removable.push({ row, missing: true, shown: row.status });
       continue;
     }
     const liveness = runLiveness(row.run_dir, row.run_id, lazyScan);
@@ -288,11 +289,12 @@ export async function cleanupRuns(store: Store, options: CleanupOptions): Promis
       problems.push(`${row.run_dir}: not deleted: ${unsafe}`);
       continue;
     }
-    removable.push({ row, missing: false });
+    const shown = row.status === "running" && liveness === "stopped" ? "incomplete" : row.status;
+    removable.push({ row, missing: false, shown });
   }
 
   const gone: string[] = [];
-  for (const { row, missing } of removable) {
+  for (const { row, missing, shown } of removable) {
     const bytes = missing ? 0 : sizeOf(row.run_dir);
     if (!options.dryRun && !missing) {
       try {
@@ -306,7 +308,7 @@ export async function cleanupRuns(store: Store, options: CleanupOptions): Promis
     deleted.push({
       run_id: row.run_id,
       plan_name: row.plan_name,
-      status: row.status,
+      status: shown,
       started_at: row.started_at,
       run_dir: row.run_dir,
       bytes,

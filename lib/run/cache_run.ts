@@ -35,7 +35,13 @@ import { LazyInputHasher } from "./lazy_input_hasher.ts";
 import { linkOrCopy } from "./cache_files.ts";
 import type { EngineRegistry } from "./engine_executor.ts";
 import type { FlatPlan } from "./groups.ts";
-import { type CacheSource, isoMicros, nowMicros, type TaskResult } from "./result.ts";
+import {
+  CACHE_HIT_COST_SOURCE,
+  type CacheSource,
+  isoMicros,
+  nowMicros,
+  type TaskResult,
+} from "./result.ts";
 import type { TaskIR } from "../plan/ir.ts";
 
 /** Options of {@linkcode RunCache}. */
@@ -100,7 +106,7 @@ export function restoreResult(
     duration_sec: duration,
     cost_usd: result.cost_usd,
   };
-  if (result.cost_source !== undefined) result.cost_source = "cache";
+  if (result.cost_source !== undefined) result.cost_source = CACHE_HIT_COST_SOURCE;
   delete result.pgid;
   delete result.side_calls;
   result.from_cache = true;

@@ -55,6 +55,12 @@ export interface StructuredContext {
   summary: string | null;
 }
 
+/**
+ * `cost_source` of a result restored from the task result cache: its `cost_usd` is 0 because
+ * nothing was spent in that run, not because the work is free (estimates leave it out).
+ */
+export const CACHE_HIT_COST_SOURCE = "cache";
+
 /** `<id>.result.json` and the values of the manifest's `task_results`. */
 export interface TaskResult {
   /** The task's id. */
@@ -115,7 +121,10 @@ export interface TaskResult {
   task_hash: string | null;
   /** Pid (= process group) of the last process the task ran; absent when none ran. */
   pgid?: number;
-  /** Engine tasks: where `cost_usd` came from (`reported`, `priced`, `unknown`). */
+  /**
+   * Engine tasks: where `cost_usd` came from (`reported`, `priced`, `unknown`, or
+   * {@linkcode CACHE_HIT_COST_SOURCE} for a result restored from the cache).
+   */
   cost_source?: string;
   /** Engine tasks: the CLI's session/thread id of the last attempt, when it printed one. */
   session_id?: string | null;

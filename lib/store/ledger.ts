@@ -18,6 +18,7 @@ import type { InStatement } from "@libsql/client";
 import { type CostSample, HISTORY_RUNS } from "../cost/estimate.ts";
 import { type BudgetPeriod, ledgerTime, periodStart } from "../cost/period.ts";
 import type { RunEvent } from "../run/events.ts";
+import { CACHE_HIT_COST_SOURCE } from "../run/result.ts";
 import type { SpendLedger } from "../run/budget_guard.ts";
 import type { Store } from "./store.ts";
 
@@ -149,12 +150,6 @@ export function storeLedger(store: Store): SpendLedger {
     },
   };
 }
-
-/**
- * `cost_source` of a task row restored from the task result cache (lib/run/cache_run.ts): its
- * `cost_usd` is 0 because nothing was spent in that run, not because the work is free.
- */
-const CACHE_HIT_COST_SOURCE = "cache";
 
 /**
  * A plan's recent successful costs per task, newest first: at most {@linkcode HISTORY_RUNS}
