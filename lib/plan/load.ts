@@ -69,7 +69,11 @@ async function readSource(file: string): Promise<PlanSource> {
   }
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    const decoded = decodePlanText(await Deno.readFile(file), file);
+    if (typeof decoded !== "string") {
+      return { data: undefined, sourceMap: { file, locate: () => decoded }, errors: [decoded] };
+    }
+    text = decoded;
   } catch (error) {
     const missing = error instanceof Deno.errors.NotFound;
     return {
@@ -89,6 +93,28 @@ async function readSource(file: string): Promise<PlanSource> {
   }
   const parsed = parseYaml(text, file);
   return { data: parsed.data, sourceMap: parsed.sourceMap, errors: parsed.errors };
+}
+
+/**
+ * A plan file's text, or E087 at its first byte that is not UTF-8: read leniently, such a byte
+ * would silently become U+FFFD in a command or a prompt.
+ */
+function decodePlanText(bytes: Uint8Array, file: string): string | PlanIssue {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const lenient = new TextDecoder().decode(bytes);
+    const before = lenient.slice(0, Math.max(0, lenient.indexOf("\uFFFD")));
+    const lines = before.split("\n");
+    return {
+      code: "E087",
+      message: "the plan file is not valid UTF-8",
+      file,
+      line: lines.length,
+      column: lines.at(-1)!.length + 1,
+      hint: "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+    };
+  }
 }
 
 interface Collected {

@@ -470,3 +470,14 @@ Deno.test("loadPlan() reports errors inside a group sub-plan at their own file a
   assert.match(errors[0]!.file, /sub\.yaml$/);
   assert.equal(errors[0]!.line, 4);
 });
+
+Deno.test("loadPlan() refuses a plan file that is not UTF-8, at the first bad byte", async () => {
+  const dir = tempPlanDir({});
+  const path = join(dir, "plan.yaml");
+  const bytes = new TextEncoder().encode("name: u\ntasks:\n  - id: a\n    command: echo caf?\n");
+  bytes[bytes.indexOf(0x3f)] = 0xe9; // latin-1 "é"
+  Deno.writeFileSync(path, bytes);
+  const { errors, plan } = await loadPlan(path);
+  assert.equal(plan, undefined);
+  assert.deepEqual(errors.map((e) => [e.code, e.line, e.column]), [["E087", 4, 22]]);
+});

@@ -111,7 +111,8 @@ export function cacheOffReason(task: TaskIR): string | null {
   if (task.context_trust === "untrusted") return "untrusted context (context_trust: untrusted)";
   if (task.cache === false) {
     return task.kind === "shell" && task.inputs == null
-      ? "shell task without inputs: (declare inputs: or set cache: true)"
+      // the IR cannot tell an authored `cache: false` from the shell default: name both
+      ? "cache: false (a shell task is cached only with inputs: or cache: true)"
       : "cache: false";
   }
   return null;
