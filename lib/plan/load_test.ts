@@ -481,3 +481,19 @@ Deno.test("loadPlan() refuses a plan file that is not UTF-8, at the first bad by
   assert.equal(plan, undefined);
   assert.deepEqual(errors.map((e) => [e.code, e.line, e.column]), [["E087", 4, 22]]);
 });
+
+Deno.test("loadPlan() warns about negative_cache_ttl_sec on a task that is never cached", async () => {
+  const { warnings, errors } = await load(`tasks:
+  - id: plain
+    command: "false"
+    negative_cache_ttl_sec: 60
+  - id: keyed
+    command: "false"
+    inputs: [x.txt]
+    negative_cache_ttl_sec: 60
+`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(warnings.filter((w) => w.code === "W36").map((w) => [w.line, w.message]), [
+    [4, 'negative_cache_ttl_sec of task "plain" has no effect: the task is not cached'],
+  ]);
+});

@@ -91,6 +91,19 @@ export function checkOtherRules(
   const { task } = working;
   checkInputs(working, errors, warnings);
   const shellOrGroup = task.command != null || task.group != null;
+  // the same rule as lowering's `cache` default: a shell task is cached only when asked to
+  const cached = task.cache ?? (task.command == null || task.inputs != null);
+  if ((task.negative_cache_ttl_sec ?? 0) > 0 && (!cached || task.group != null)) {
+    warnings.push(issue(
+      working,
+      ["negative_cache_ttl_sec"],
+      "W36",
+      `negative_cache_ttl_sec of task "${task.id}" has no effect: the task is not cached`,
+      task.group != null
+        ? "set it on the tasks of the sub-plan"
+        : "declare inputs: (or cache: true) to cache it",
+    ));
+  }
   if (task.approval_message != null && !task.requires_approval) {
     errors.push(
       issue(
