@@ -20,7 +20,7 @@ import { flattenGroups } from "../run/groups.ts";
 import { createCacheStore } from "../store/cache_store.ts";
 import { displayLocation } from "../store/location.ts";
 import { storeForRun } from "../store/resolve.ts";
-import { createMasker, secretValues } from "../security/mask.ts";
+import { planMasker } from "../run/plan_masker.ts";
 import { issueLines, paint, printJson } from "./output.ts";
 import { parseSetValues } from "./plan_commands.ts";
 
@@ -60,10 +60,7 @@ async function predict(plan: LoadedPlan, options: CacheViewOptions): Promise<Pre
     const engines = await withCustomEngines(flat, builtinEngines);
     const parentEnv = Deno.env.toObject();
     // the masker of a run (without --mask-secrets): stored values were masked with it
-    const mask = createMasker(secretValues({
-      secrets: plan.ir.secrets,
-      envLayers: [...flat.map((t) => t.env), parentEnv],
-    }));
+    const mask = planMasker(plan.ir, flat, parentEnv, false);
     const tasks = await explainCache(plan.ir, {
       backend,
       engines,

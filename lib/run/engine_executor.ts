@@ -185,7 +185,8 @@ async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<E
     ? undefined
     : engine.altBinaries?.find((name) => findBinary(name, env, task.workdir));
   if (alt) inv.argv[0] = alt;
-  log.line(`[engine] ${shownArgv(inv.argv)}`);
+  // masked before shownArgv shortens the prompt: a cut secret would not be masked by the log
+  log.line(`[engine] ${shownArgv(inv.argv.map((word) => log.masked(word)))}`);
   for (const warning of inv.warnings) log.line(`[engine] warning: ${warning}`);
   if (inv.stdin !== undefined) log.line("[engine] warning: stdin input is not supported; ignored");
 
@@ -281,10 +282,16 @@ export class EngineTotals {
   }
 }
 
-/** A tool call input for an event: large inputs (file contents) are cut to a preview. */
-export function eventInput(input: Record<string, unknown>): Record<string, unknown> {
+/**
+ * A tool call input for an event: large inputs (file contents) are cut to a preview, masked
+ * before the cut (a cut through a secret would leave a part the event's masking cannot match).
+ */
+export function eventInput(
+  input: Record<string, unknown>,
+  mask: (text: string) => string = (text) => text,
+): Record<string, unknown> {
   const json = JSON.stringify(input);
-  return json.length <= 4000 ? input : { truncated: true, preview: json.slice(0, 4000) };
+  return json.length <= 4000 ? input : { truncated: true, preview: mask(json).slice(0, 4000) };
 }
 
 /** What {@linkcode dryRunInvocation} needs besides the task. */

@@ -94,6 +94,14 @@ export class LogFile {
     this.#file = Deno.openSync(this.#path, { write: true, create: true, truncate: true });
   }
 
+  /**
+   * `text` with the log's secrets masked, for copies of the output kept elsewhere (tails):
+   * masked whole, before any cut, so no part of a secret survives a cut through it.
+   */
+  masked(text: string): string {
+    return this.#mask(text);
+  }
+
   /** Appends text as is (masked). */
   write(text: string): void {
     if (this.#closed) return;

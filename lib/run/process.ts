@@ -554,13 +554,15 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     const { lines, piece } = batch;
     if (lines.length === 0 && piece === undefined) return;
     const kept = piece === undefined ? lines : [...lines, piece];
+    // tails are copied into results, feedback and messages, and cut there: masked first
+    const tailed = (line: string) => tailLine(spec.log.masked(line));
     if (name === "stdout") {
-      for (const line of kept.slice(-stdoutTail.size)) stdoutTail.push(tailLine(line));
-      for (const line of kept.slice(-outputTail.size)) outputTail.push(tailLine(line));
+      for (const line of kept.slice(-stdoutTail.size)) stdoutTail.push(tailed(line));
+      for (const line of kept.slice(-outputTail.size)) outputTail.push(tailed(line));
       spec.log.write((lines.length > 0 ? lines.join("\n") + "\n" : "") + (piece ?? ""));
     } else {
       for (const line of kept.slice(-outputTail.size)) {
-        outputTail.push(`[stderr] ${tailLine(line)}`);
+        outputTail.push(`[stderr] ${tailed(line)}`);
       }
       // "[stderr] " starts each line of the log, not each piece of one
       const marked = kept.map((line, i) => i === 0 && midLine.stderr ? line : `[stderr] ${line}`);

@@ -11,7 +11,8 @@ import { dirname, join, resolve } from "../path.ts";
 import type { LoadedPlan, PlanIR, TaskIR } from "../plan/ir.ts";
 import { withoutProvenance } from "../plan/ir.ts";
 import { renderTemplate } from "../plan/template.ts";
-import { createMasker, type Masker, NO_MASK, secretValues } from "../security/mask.ts";
+import { NO_MASK } from "../security/mask.ts";
+import { planMasker } from "./plan_masker.ts";
 import {
   buildManifest,
   createRunDir,
@@ -133,21 +134,6 @@ function planOf(plan: PlanIR | LoadedPlan): PlanIR {
   return "ir" in plan && typeof plan.ir === "object" ? (plan as LoadedPlan).ir : plan as PlanIR;
 }
 
-function buildMasker(
-  ir: PlanIR,
-  tasks: readonly TaskIR[],
-  parentEnv: Record<string, string>,
-  force: boolean,
-): Masker {
-  const declared = ir.secrets;
-  if (!force && Array.isArray(declared) && declared.length === 0) return NO_MASK;
-  return createMasker(secretValues({
-    secrets: declared,
-    forceAuto: force,
-    envLayers: [...tasks.map((t) => t.env), parentEnv],
-  }));
-}
-
 /**
  * Runs a plan to completion and returns its manifest. Every task of the plan ends with a final
  * status in the manifest, whatever happens; the returned manifest is also written to
@@ -171,7 +157,7 @@ export async function runPlan(
   const tasks = flat.tasks;
   // the plan's custom engines are imported (and checked) before anything is written
   const engines = await withCustomEngines(tasks, options.engines ?? builtinEngines);
-  const mask = buildMasker(ir, tasks, parentEnv, options.maskSecrets === true);
+  const mask = planMasker(ir, tasks, parentEnv, options.maskSecrets === true);
   // selection names top-level tasks; an excluded group passes its reason to its members
   const excluded = excludedTasks(ir.tasks, options);
   const startMicros = nowMicros();

@@ -264,7 +264,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       task_id: task.id,
       attempt,
       name: call.name,
-      input: eventInput(call.input),
+      input: eventInput(call.input, ctx.mask),
     });
   const onLines = ctx.bus.hasSubscribers
     ? (stream: "stdout" | "stderr", lines: string[]) =>
@@ -452,9 +452,10 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       : `Task failed with exit code ${main.exitCode}`;
     if (status === "soft_failed") message += " but allow_failure=true";
     let output = on
-      ? [failure?.message ?? "", engineResult?.text ?? ""].filter(Boolean).join("\n")
+      ? ctx.mask([failure?.message ?? "", engineResult?.text ?? ""].filter(Boolean).join("\n"))
       : tailText(main.outputTail, 2000);
-    const tail = engineResult ? [engineResult.text] : main.stdoutTail;
+    // masked before anything cuts it (partial_output, the judge's subject): see LogFile.masked
+    const tail = engineResult ? [ctx.mask(engineResult.text)] : main.stdoutTail;
     const record = (category: string, verifyTail: string | null) => {
       const entry: FailureRecord = {
         attempt,

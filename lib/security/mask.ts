@@ -49,13 +49,34 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** A line of a multi-line secret shorter than this is not masked on its own. */
+export const MIN_SECRET_LINE_LENGTH = 8;
+
 /**
- * Builds a masker for the given secret values: one regular expression with the values as
- * alternatives (longest first), so masking costs one pass over the text.
+ * What to mask for one secret value: the value, the value without its final newline, and each
+ * line of a multi-line value (a PEM key). Output is masked a line or a batch of lines at a
+ * time, so a multi-line secret is seldom seen whole. Short lines are left out: they would
+ * mangle ordinary text.
+ */
+export function secretPieces(value: string): string[] {
+  const pieces = [value, value.replace(/[\r\n]+$/, "")];
+  if (/[\r\n]/.test(value)) {
+    for (const line of value.split(/\r?\n/)) {
+      if (line.trim().length >= MIN_SECRET_LINE_LENGTH) pieces.push(line);
+    }
+  }
+  return pieces;
+}
+
+/**
+ * Builds a masker for the given secret values: one regular expression with the values (and
+ * the lines of multi-line ones, {@linkcode secretPieces}) as alternatives, longest first, so
+ * masking costs one pass over the text.
  */
 export function createMasker(values: readonly string[]): Masker {
-  const usable = [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))]
-    .sort((a, b) => b.length - a.length);
+  const usable = [
+    ...new Set(values.flatMap(secretPieces).filter((v) => v.length >= MIN_SECRET_LENGTH)),
+  ].sort((a, b) => b.length - a.length);
   if (usable.length === 0) return NO_MASK;
   const pattern = new RegExp(usable.map(escapeRegExp).join("|"), "g");
   return (text) => text.replace(pattern, MASK);

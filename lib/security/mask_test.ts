@@ -23,3 +23,14 @@ Deno.test("values with regular expression characters are masked literally", () =
   const mask = createMasker(["a.b*c"]);
   assert.equal(mask("xa.b*cx aXbbc"), "x***x aXbbc");
 });
+
+Deno.test("a multi-line secret is masked whole, and line by line as output arrives", () => {
+  const key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nAbC\n-----END KEY-----\n";
+  const mask = createMasker([key]);
+  assert.equal(mask(`before\n${key}after`), "before\n***after");
+  // a log batch or a tail holds the key without its final newline, or one line of it
+  assert.equal(mask(key.trimEnd()), "***");
+  assert.equal(mask("line: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "line: ***");
+  // its short lines are not masked on their own: "AbC" would mangle ordinary text
+  assert.equal(mask("AbC"), "AbC");
+});

@@ -486,3 +486,50 @@ Deno.test("usage problems of a run are found before anything runs, with codes an
     assert.equal((await readdir(dir)).includes("ran-rs.txt"), false);
   });
 });
+
+Deno.test("no part of a secret reaches the run directory: cut tails, group sub-plans, PEM keys", async () => {
+  const token = "s3cr3tVALUE99zz";
+  const subToken = "subS3cretValue77";
+  const pem = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END KEY-----\n";
+  await withFiles({
+    "sub.yaml": `name: sub
+secrets: [SUB_TOKEN]
+tasks:
+  - id: leak
+    command: echo "sub token $SUB_TOKEN"
+    env: { SUB_TOKEN: ${subToken} }
+`,
+    "plan.yaml": `name: leak
+fail_fast: false
+secrets: [MY_TOKEN, MY_KEY]
+defaults:
+  env:
+    MY_TOKEN: ${token}
+    MY_KEY: ${JSON.stringify(pem)}
+tasks:
+  - id: v
+    command: echo hi
+    verify_command: 'printf "A%s" "$MY_TOKEN"; printf "%0288d" 0; exit 1'
+  - id: key
+    command: 'echo "key follows"; printf "%s" "$MY_KEY"'
+  - id: g
+    group: sub.yaml
+`,
+  }, async (dir) => {
+    const run = await maestro(["run", "plan.yaml", "--output", "text"], dir);
+    assert.equal(run.code, 1, run.stderr);
+    const [runDir] = await runsOf(dir, "leak");
+    const texts = [run.stdout, run.stderr];
+    for (const name of await readdir(runDir!)) {
+      texts.push(await readFile(join(runDir!, name), "utf8"));
+    }
+    const all = texts.join("\n");
+    // any 6 characters in a row of a secret would be a leak
+    for (const secret of [token, subToken, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw"]) {
+      for (let i = 0; i + 6 <= secret.length; i++) {
+        assert.equal(all.includes(secret.slice(i, i + 6)), false, `${secret.slice(i, i + 6)}`);
+      }
+    }
+    assert.match(all, /sub token \*\*\*/);
+  });
+});
