@@ -6,12 +6,14 @@
  * relation's is the sum of its two entities' scores, ×1.5 when a relation phrase states it
  * (not only co-occurrence). Relations are taken by score while they fit the budget, then
  * entities not yet covered. Delivered as `A —depends_on→ B (from a)` lines and an entity list.
+ * Output with no entities falls back to `selective` (as `structural` does with no code facts),
+ * so the context is never dropped silently.
  *
  * @module
  */
 import { bm25Scores } from "./bm25.ts";
 import { type Entity, extractGraph, type Relation } from "./entities.ts";
-import { round } from "./mode_selective.ts";
+import { round, selectiveMode } from "./mode_selective.ts";
 import { terms } from "./terms.ts";
 import { estimateTokens } from "./tokens.ts";
 import type { ContextItem, ModeResult, Upstream } from "./types.ts";
@@ -57,6 +59,16 @@ export function knowledgeGraphMode(
       edge.sources.add(up.id);
       edges.set(key, edge);
     }
+  }
+  if (nodes.size === 0) {
+    const fallback = selectiveMode(upstreams, queryTerms, budget);
+    return {
+      ...fallback,
+      notes: [
+        "no entities found in the upstream output: selected as `selective` does",
+        ...fallback.notes ?? [],
+      ],
+    };
   }
   for (const edge of edges.values()) {
     nodes.get(edge.from.toLowerCase())!.degree++;
@@ -130,6 +142,6 @@ export function knowledgeGraphMode(
       ? [{ source: sources.join(", "), heading: "knowledge graph", text: blocks.join("\n\n") }]
       : [],
     items,
-    notes: nodes.size === 0 ? ["no entities found in the upstream output"] : [],
+    notes: [],
   };
 }

@@ -48,3 +48,13 @@ Deno.test("knowledge_graph: relations about the prompt's entities come first, wi
   assert.ok(estimateTokens(tightText) <= 30, tightText);
   assert.match(tightText, /inventory_client/);
 });
+
+Deno.test("knowledge_graph: output without entities falls back to selective, with a note", () => {
+  const text = "the build went fine and all checks passed\nthe slides are ready for review";
+  assert.deepEqual(extractGraph(text).entities, [], "the premise: nothing to build a graph of");
+  const result = knowledgeGraphMode([up("notes", text)], terms("are the slides ready?"), 500);
+  assert.ok(result.sections.length > 0, "context is never dropped silently");
+  assert.match(result.sections.map((s) => s.text).join("\n"), /slides are ready/);
+  assert.match(result.notes!.join(), /no entities found[^]*selective/);
+  assert.ok(result.items.every((i) => i.kind !== "entity" && i.kind !== "relation"));
+});

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { validateJsonSchema } from "./json_schema.ts";
 import { evaluateOutputAssertion, findJsonValues } from "./output_assertions.ts";
 import type { GateSubject } from "./types.ts";
-import { evaluateWorkspaceAssertion, globToRegExp } from "./workspace_assertions.ts";
+import {
+  evaluateWorkspaceAssertion,
+  globToRegExp,
+  splitGlob,
+  workspaceAssertionIssues,
+  workspaceAssertionProblem,
+} from "./workspace_assertions.ts";
 
 function subject(output: string, extra: Partial<GateSubject> = {}): GateSubject {
   return { output, costUsd: null, durationSec: 1.5, ...extra };
@@ -164,6 +170,124 @@ Deno.test("evaluateWorkspaceAssertion() checks files relative to the workdir", a
     assert.equal(failed.name, "BL5 glob_exists");
     assert.match(failed.reason, /^No README: no file matches \*\.md/);
     assert.equal(evaluateWorkspaceAssertion({ type: "file_contains" }, dir).error, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workspace assertions: a severity that is not error/warning/info is E018 with a suggestion", () => {
+  const spec = { type: "glob_exists", glob: "x-*" };
+  for (const severity of ["error", "warning", "info", undefined, null]) {
+    assert.equal(workspaceAssertionProblem({ ...spec, severity }), undefined, String(severity));
+    assert.deepEqual(workspaceAssertionIssues({ ...spec, severity }), []);
+  }
+  const cases: Array<[unknown, RegExp]> = [
+    ["warn", /did you mean "warning"\?/],
+    ["Info", /did you mean "info"\?/],
+    ["eror", /did you mean "error"\?/],
+    ["fatal", /^use error, warning, info/],
+    [2, /^use error, warning, info/],
+  ];
+  for (const [severity, hint] of cases) {
+    const problem = workspaceAssertionProblem({ ...spec, severity });
+    assert.match(
+      problem ?? "",
+      /^severity .* is not one of error, warning, info/,
+      String(severity),
+    );
+    const issues = workspaceAssertionIssues({ ...spec, severity });
+    assert.deepEqual(issues.map((i) => [i.code, i.key]), [["E018", "severity"]]);
+    assert.match(issues[0]!.hint, hint);
+  }
+});
+
+Deno.test("evaluateWorkspaceAssertion() never takes an arbitrary string for a severity", () => {
+  const check = evaluateWorkspaceAssertion(
+    { type: "glob_exists", glob: "x-*", severity: "warn" },
+    Deno.cwd(),
+  );
+  assert.equal(check.severity, "error");
+  assert.equal(check.error, true);
+  assert.equal(check.passed, false);
+  assert.match(check.reason, /severity "warn"/);
+});
+
+Deno.test("workspaceAssertionIssues() reports keys the type does not read as W01", () => {
+  const issues = workspaceAssertionIssues({
+    type: "glob_exists",
+    glob: "x-*",
+    severty: "warning",
+    banana: 1,
+  });
+  assert.deepEqual(issues.map((i) => [i.code, i.key]), [["W01", "severty"], ["W01", "banana"]]);
+  assert.match(issues[0]!.message, /unknown key "severty" in a glob_exists assertion is ignored$/);
+  assert.equal(issues[0]!.hint, 'did you mean "severity"?');
+  assert.match(issues[1]!.hint, /glob_exists reads type, message, severity, rule, glob/);
+  // an unknown key is a warning, not a reason the entry cannot be evaluated
+  assert.equal(
+    workspaceAssertionProblem({ type: "glob_exists", glob: "x", severty: "x" }),
+    undefined,
+  );
+  // a key read by another type is still unknown to this one; an unknown type is E018 only
+  assert.deepEqual(
+    workspaceAssertionIssues({ type: "file_contains", path: "a", pattern: "b", count: 2 })
+      .map((i) => [i.code, i.key]),
+    [["W01", "count"]],
+  );
+  const typo = workspaceAssertionIssues({ type: "glob_exist", glob: "x", colour: 1 });
+  assert.deepEqual(typo.map((i) => [i.code, i.key]), [["E018", "type"]]);
+  assert.equal(typo[0]!.hint, 'did you mean "glob_exists"?');
+});
+
+Deno.test("splitGlob() resolves the literal leading folders of a glob", () => {
+  assert.deepEqual(splitGlob("/w/gw/src", "../src/*.ts"), {
+    base: "/w/gw/src",
+    literal: "../src",
+    rest: "*.ts",
+  });
+  assert.deepEqual(splitGlob("/w", "/abs/dir/**/*.ts"), {
+    base: "/abs/dir",
+    literal: "/abs/dir",
+    rest: "**/*.ts",
+  });
+  assert.deepEqual(splitGlob("/w", "/*.ts"), { base: "/", literal: "/", rest: "*.ts" });
+  assert.deepEqual(splitGlob("/w", "./src/{a,b}/x"), {
+    base: "/w/src",
+    literal: "src",
+    rest: "{a,b}/x",
+  });
+  assert.deepEqual(splitGlob("/w", "a/b.txt"), {
+    base: "/w/a/b.txt",
+    literal: "a/b.txt",
+    rest: "",
+  });
+});
+
+Deno.test("glob_exists matches absolute and ../ globs, and literal paths by a stat", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "maestro-assert-glob-" }));
+  try {
+    await Deno.mkdir(join(dir, "gw/src"), { recursive: true });
+    await Deno.mkdir(join(dir, "gw/node_modules/pkg"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "gw/src/a.ts"), "");
+    await Deno.writeTextFile(join(dir, "gw/node_modules/pkg/package.json"), "{}");
+    const gw = join(dir, "gw");
+    const src = join(gw, "src");
+    const check = (glob: string, workdir = gw) =>
+      evaluateWorkspaceAssertion({ type: "glob_exists", glob }, workdir);
+    const absolute = check(`${dir}/gw/src/*.ts`);
+    assert.equal(absolute.passed, true, absolute.reason);
+    assert.equal(absolute.reason, `${dir}/gw/src/*.ts matches ${dir}/gw/src/a.ts`);
+    const up = check("../src/*.ts", src);
+    assert.equal(up.passed, true, up.reason);
+    assert.equal(up.reason, "../src/*.ts matches ../src/a.ts");
+    assert.equal(check("../src/*.js", src).passed, false);
+    assert.equal(check(`${dir}/gw/src/*.js`).passed, false);
+    assert.equal(check("node_modules/pkg/package.json").passed, true, "a stat, not the walk");
+    assert.equal(check("node_modules/pkg/*.json").passed, true, "the walk starts below it");
+    assert.equal(check("**/package.json").passed, false, "the walk still skips node_modules");
+    assert.equal(check("src").passed, true, "a folder named literally exists");
+    assert.equal(check("./src/a.ts").passed, true);
+    assert.equal(check("src/b.ts").passed, false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

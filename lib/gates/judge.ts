@@ -3,8 +3,9 @@
  * [0, 1], aggregated (`mean`, `min`, `weighted_mean`) and compared with `pass_threshold`:
  * score ≥ threshold → pass; ≥ half the threshold → warn (recorded and shown, the task still
  * passes); below → fail. A `required` criterion that fails, or a rubric below its `min_score`,
- * makes the verdict fail whatever the score. An LLM call that fails or answers nothing
- * readable makes the verdict `error`.
+ * makes the verdict fail whatever the score (`min_score` is on the score's 0-1 scale, like
+ * the threshold). An LLM call that fails or answers nothing readable makes the verdict
+ * `error`, with no score (null).
  *
  * LLM criteria are graded by `method`: `direct` (one call), `g_eval` (steps, then grading
  * along them: 2 calls), `reflection` (grading, then a critique of it: 2 calls), or `debate`
@@ -180,6 +181,19 @@ async function gradeLlm(
   }
 }
 
+/**
+ * Whether a rubric's score (level / highest level) passes: `min_score` is on that same 0-1
+ * scale (docs/gates.md), not a level. The score is rounded as it is recorded, so a floor
+ * written as shown (0.6667 for level 2 of 3) is met by the level it names.
+ *
+ * @param score level / highest level
+ * @param minScore the rubric's `min_score`, or null
+ * @param threshold the judge's pass_threshold, used when there is no `min_score`
+ */
+export function rubricPassed(score: number, minScore: number | null, threshold: number): boolean {
+  return roundScore(score) >= (minScore ?? threshold);
+}
+
 async function gradeRubric(
   config: JudgeConfig,
   subject: GateSubject,
@@ -207,9 +221,7 @@ async function gradeRubric(
   }
   const clamped = Math.min(max, Math.max(Math.min(...scores), level));
   const score = clamped / max;
-  const passed = rubric.minScore !== null
-    ? clamped >= rubric.minScore
-    : score >= config.passThreshold;
+  const passed = rubricPassed(score, rubric.minScore, config.passThreshold);
   const check: CheckResult = {
     ...base,
     passed,
@@ -248,7 +260,10 @@ async function vote(
   return result;
 }
 
-/** Aggregates check scores. */
+/**
+ * Aggregates check scores. No checks aggregate to 1 (nothing failed); a judge that could not
+ * decide does not use this as its score ({@linkcode runJudge} reports null then).
+ */
 export function aggregate(checks: readonly CheckResult[], how: JudgeConfig["aggregation"]): number {
   if (checks.length === 0) return 1;
   if (how === "min") return Math.min(...checks.map((c) => c.score));
@@ -322,7 +337,8 @@ export async function runJudge(
       };
     });
     if (valid.length === 0) {
-      llmError = voters.map((v) => v.error).join("; ");
+      // voters failing alike (a missing key) would repeat one reason quorum times
+      llmError = [...new Set(voters.map((v) => v.error))].join("; ");
       score = aggregate(deterministic, config.aggregation);
       passedVote = false;
     } else {
@@ -372,13 +388,19 @@ export async function runJudge(
     : "fail";
   const reasons = checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.reason}`);
   if (llmError !== undefined) reasons.unshift(`judge error: ${llmError}`);
-  if (typeof details.reasoning === "string" && details.reasoning && verdict !== "pass") {
+  // on error the reasoning is the error itself, already the first reason
+  if (
+    typeof details.reasoning === "string" && details.reasoning && verdict !== "pass" &&
+    verdict !== "error"
+  ) {
     reasons.push(`judge: ${details.reasoning}`);
   }
-  const rounded = roundScore(score);
+  // a judge that could not decide has no score: whatever the deterministic checks (or none:
+  // aggregate() of nothing is 1) scored must not read as the judge's
+  const rounded = verdict === "error" ? null : roundScore(score);
   const message = verdict === "error"
     ? `E107 judge could not decide: ${llmError}`
-    : `judge verdict ${verdict} (score ${fmt(rounded)}, threshold ${fmt(threshold)})` +
+    : `judge verdict ${verdict} (score ${fmt(roundScore(score))}, threshold ${fmt(threshold)})` +
       (reasons.length > 0 ? `: ${reasons[0]}` : "");
   return {
     gate: "judge",

@@ -228,11 +228,37 @@ Deno.test("runJudge() gives error when the LLM fails or answers nothing readable
   assert.equal(garbled.effect, "retry");
 });
 
+Deno.test("runJudge() error: no score, and the error listed once", async () => {
+  const failing = await runJudge(judgeConfig({ criteria: "x" }), SUBJECT, scripted([null]).call);
+  assert.equal(failing.verdict, "error");
+  assert.equal(failing.score, null, "a judge that could not decide must not look perfect");
+  assert.equal(failing.reasons.length, 1, failing.reasons.join(" | "));
+  assert.match(failing.reasons[0]!, /^judge error: judge call failed \(auth\)/);
+  // passing deterministic checks do not lend the error their score either
+  const mixed = await runJudge(
+    judgeConfig({ criteria: [{ type: "contains", value: "42" }, "is it right?"] }),
+    SUBJECT,
+    scripted([null]).call,
+  );
+  assert.equal(mixed.verdict, "error");
+  assert.equal(mixed.score, null);
+  assert.equal(mixed.reasons.filter((r) => r.includes("judge call failed")).length, 1);
+  // voters failing alike give the reason once
+  const quorum = await runJudge(
+    judgeConfig({ criteria: "x", quorum: 3 }),
+    SUBJECT,
+    scripted([null]).call,
+  );
+  assert.equal(quorum.score, null);
+  assert.equal(quorum.reasons.length, 1);
+  assert.equal(quorum.message.match(/judge call failed/g)?.length, 1, quorum.message);
+});
+
 Deno.test("runJudge() rubric: level / max, min_score is a floor", async () => {
   const rubric = {
     type: "rubric",
     name: "completeness",
-    min_score: 3,
+    min_score: 0.6,
     levels: [1, 2, 3, 4, 5].map((score) => ({ score, description: `level ${score}` })),
   };
   const high = scripted(['{"level": 4, "reasoning": "almost all"}']);
@@ -248,6 +274,39 @@ Deno.test("runJudge() rubric: level / max, min_score is a floor", async () => {
   );
   assert.equal(low.score, 0.4);
   assert.equal(low.verdict, "fail", "below min_score fails even above the threshold");
+});
+
+Deno.test("runJudge() rubric: min_score is compared with level / max, not the level", async () => {
+  const rubric = (min_score: number) => ({
+    type: "rubric",
+    name: "depth",
+    min_score,
+    levels: [1, 2, 3, 4, 5].map((score) => ({ score, description: `level ${score}` })),
+  });
+  const level4 = () => scripted(['{"level": 4, "reasoning": "good"}']).call;
+  const strict = await runJudge(
+    judgeConfig({ criteria: [rubric(0.9)], pass_threshold: 0.5 }),
+    SUBJECT,
+    level4(),
+  );
+  assert.equal(strict.score, 0.8);
+  assert.equal(strict.verdict, "fail", "0.8 is below min_score 0.9");
+  assert.equal(strict.checks[0]!.passed, false);
+  const met = await runJudge(judgeConfig({ criteria: [rubric(0.8)] }), SUBJECT, level4());
+  assert.equal(met.verdict, "pass", "a floor equal to the score is met");
+  // level 2 of 3 is recorded as 0.6667: a floor written that way is met
+  const thirds = {
+    type: "rubric",
+    name: "t",
+    min_score: 0.6667,
+    levels: [1, 2, 3].map((score) => ({ score, description: `${score}` })),
+  };
+  const two = await runJudge(
+    judgeConfig({ criteria: [thirds], pass_threshold: 0.5 }),
+    SUBJECT,
+    scripted(["LEVEL: 2"]).call,
+  );
+  assert.equal(two.checks[0]!.passed, true, two.checks[0]!.reason);
 });
 
 Deno.test("runJudge() g_eval asks for steps then grades along them; no steps is an error", async () => {

@@ -16,10 +16,17 @@
  * | composer_package_present | composer.json lists it in require or require-dev | package, [path] |
  *
  * A failed assertion fails the attempt when its `severity` is `error` (the default); with
- * `warning` or `info` it is a warning: recorded and shown, the task still passes.
+ * `warning` or `info` it is a warning: recorded and shown, the task still passes. Any other
+ * severity is a validation error, and a key the type does not read is reported as unknown
+ * ({@linkcode workspaceAssertionIssues}).
+ *
+ * A glob's literal leading folders are resolved against the workdir first, so `../x/*.ts` and
+ * absolute globs work; a path without glob characters is checked directly (a file or a folder,
+ * `node_modules` included).
  *
  * @module
  */
+import { didYouMean } from "../errors.ts";
 import { isAbsolute, join, relative, resolve } from "../path.ts";
 import type { CheckResult } from "./types.ts";
 
@@ -36,6 +43,28 @@ export const WORKSPACE_ASSERTION_TYPES: readonly string[] = [
   "npm_package_present",
 ];
 
+/** What a failed assertion does: `error` fails the attempt, the others only warn. */
+export type AssertionSeverity = "error" | "warning" | "info";
+
+/** The severities, most severe first (docs/gates.md). */
+export const ASSERTION_SEVERITIES: readonly AssertionSeverity[] = ["error", "warning", "info"];
+
+/** Keys every assertion may carry, whatever its type. */
+const COMMON_KEYS: readonly string[] = ["type", "message", "severity", "rule"];
+
+/** The keys each type reads (aliases included: they are what `str()` below looks at). */
+const TYPE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  glob_exists: ["glob", "path", "pattern"],
+  file_contains: ["path", "pattern", "value"],
+  file_not_contains: ["path", "pattern", "value"],
+  file_contains_count: ["path", "pattern", "value", "count", "min", "max"],
+  file_regex: ["path", "pattern", "value"],
+  file_regex_absent: ["path", "pattern", "value"],
+  json_path_exists: ["path", "json_path", "key", "json_pointer"],
+  composer_package_present: ["package", "name", "path"],
+  npm_package_present: ["package", "name", "path"],
+};
+
 /** Folders never walked by glob_exists. */
 const SKIPPED_DIRS = new Set([".git", "node_modules", ".maestro-runs"]);
 /** At most this many files are looked at by one glob. */
@@ -50,8 +79,120 @@ function str(spec: Record<string, unknown>, ...keys: string[]): string | undefin
   return undefined;
 }
 
-/** Why a workspace assertion cannot be evaluated (for validation), or undefined. */
+/**
+ * The severity an assertion asks for: `error` when it names none, null when it names
+ * something that is not a severity (so a typo never passes for one).
+ *
+ * @param value the entry's `severity` as written
+ */
+export function assertionSeverity(value: unknown): AssertionSeverity | null {
+  if (value === undefined || value === null) return "error";
+  return ASSERTION_SEVERITIES.find((s) => s === value) ?? null;
+}
+
+/** The severity someone who wrote `value` probably meant (`warn` → `warning`, `Info` → `info`). */
+function suggestSeverity(value: string): AssertionSeverity | undefined {
+  const lower = value.trim().toLowerCase();
+  if (lower === "") return undefined;
+  // prefixes catch the usual abbreviations (`warn`, `err`, `inf`) and plurals (`warnings`),
+  // which are too far from the full word for an edit distance
+  return ASSERTION_SEVERITIES.find((s) => s.startsWith(lower) || lower.startsWith(s)) ??
+    didYouMean(lower, ASSERTION_SEVERITIES) as AssertionSeverity | undefined;
+}
+
+/** Why `severity` is invalid and how to fix it, or undefined when it is valid. */
+function severityProblem(value: unknown): { message: string; hint: string } | undefined {
+  if (assertionSeverity(value) !== null) return undefined;
+  const shown = typeof value === "string" ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  const suggestion = typeof value === "string" ? suggestSeverity(value) : undefined;
+  return {
+    message: `severity ${shown} is not one of ${ASSERTION_SEVERITIES.join(", ")}`,
+    hint: suggestion
+      ? `did you mean "${suggestion}"?`
+      : `use ${ASSERTION_SEVERITIES.join(", ")} (error fails the task, the others warn)`,
+  };
+}
+
+/**
+ * The keys an assertion of `type` reads, or undefined for an unknown type.
+ *
+ * @param type the assertion's `type`
+ */
+export function workspaceAssertionKeys(type: string): readonly string[] | undefined {
+  const own = TYPE_KEYS[type];
+  return own ? [...COMMON_KEYS, ...own] : undefined;
+}
+
+/** A problem of one `assert:` entry, for validation. */
+export interface WorkspaceAssertionIssue {
+  /** `E018`: the entry cannot be evaluated; `W01`: a key its type does not read (ignored). */
+  code: "E018" | "W01";
+  /** The key it is about (for the position), or undefined for the entry as a whole. */
+  key?: string;
+  /** What is wrong; a W01 message ends in " is ignored", like other unknown keys. */
+  message: string;
+  /** How to fix it (a did-you-mean when there is a likely intent). */
+  hint: string;
+}
+
+/**
+ * Every problem of one `assert:` entry: the one that keeps it from being evaluated (E018),
+ * and each unknown key (W01; the plan loader makes those E031 under `--strict`).
+ *
+ * @param spec the entry as written
+ */
+export function workspaceAssertionIssues(
+  spec: Record<string, unknown>,
+): WorkspaceAssertionIssue[] {
+  const issues: WorkspaceAssertionIssue[] = [];
+  const type = String(spec.type ?? "");
+  const fieldProblem = fieldsProblem(spec);
+  if (fieldProblem !== undefined) {
+    const unknownType = !WORKSPACE_ASSERTION_TYPES.includes(type);
+    const suggestion = unknownType ? didYouMean(type, WORKSPACE_ASSERTION_TYPES) : undefined;
+    issues.push({
+      code: "E018",
+      key: "type",
+      message: fieldProblem,
+      hint: suggestion
+        ? `did you mean "${suggestion}"?`
+        : unknownType
+        ? `use one of ${WORKSPACE_ASSERTION_TYPES.join(", ")}`
+        : "see docs/gates.md for each assertion's fields",
+    });
+  }
+  const severity = severityProblem(spec.severity);
+  if (severity) issues.push({ code: "E018", key: "severity", ...severity });
+  const known = workspaceAssertionKeys(type);
+  for (const key of known ? Object.keys(spec) : []) {
+    if (known!.includes(key)) continue;
+    const suggestion = didYouMean(key, known!);
+    issues.push({
+      code: "W01",
+      key,
+      message: `unknown key "${key}" in a ${type} assertion is ignored`,
+      hint: suggestion ? `did you mean "${suggestion}"?` : `${type} reads ${known!.join(", ")}`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * Why a workspace assertion cannot be evaluated (for validation), or undefined. Unknown keys
+ * are not a reason (they are warnings: {@linkcode workspaceAssertionIssues}).
+ *
+ * @param spec the entry as written
+ */
 export function workspaceAssertionProblem(spec: Record<string, unknown>): string | undefined {
+  const fields = fieldsProblem(spec);
+  if (fields !== undefined) return fields;
+  const severity = severityProblem(spec.severity);
+  // callers that only take a message get the suggestion in it
+  return severity && `${severity.message} (${severity.hint})`;
+}
+
+/** Why the type and its fields cannot be evaluated, or undefined. */
+function fieldsProblem(spec: Record<string, unknown>): string | undefined {
   const type = String(spec.type ?? "");
   if (!WORKSPACE_ASSERTION_TYPES.includes(type)) {
     return `unknown assertion type '${type}'`;
@@ -143,14 +284,54 @@ function* walk(root: string, prefix = ""): Generator<string> {
   }
 }
 
-function globMatches(root: string, glob: string): string[] {
-  const pattern = globToRegExp(glob.replace(/^\.\//, ""));
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * Splits a glob into its literal leading folders, resolved against `workdir` (`base`), as
+ * written (`literal`, to show matches the way the glob spells them), and the glob part after
+ * them (`rest`: empty when the glob has no glob character). The walk then starts at `base`,
+ * which is how `../` and absolute globs can match: the walk itself only goes down.
+ *
+ * @param workdir the task's absolute working directory
+ * @param glob the glob as written
+ */
+export function splitGlob(
+  workdir: string,
+  glob: string,
+): { base: string; literal: string; rest: string } {
+  const pattern = glob.replace(/^(\.\/)+/, "");
+  const parts = pattern.split("/");
+  let i = 0;
+  while (i < parts.length - 1 && !GLOB_CHARS.test(parts[i]!)) i++;
+  if (i === parts.length - 1 && !GLOB_CHARS.test(parts[i]!)) i = parts.length;
+  const literal = parts.slice(0, i).join("/") || (pattern.startsWith("/") ? "/" : "");
+  const base = literal === "" ? workdir : isAbsolute(literal) ? literal : resolve(workdir, literal);
+  return { base, literal, rest: parts.slice(i).join("/") };
+}
+
+/** Whether anything (file or folder) is at `path`. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Up to 5 matches of a glob, spelt the way the glob is (relative, `../` or absolute). */
+function globMatches(workdir: string, glob: string): string[] {
+  const { base, literal, rest } = splitGlob(workdir, glob);
+  // no glob character: a stat, so folders and paths the walk skips (node_modules) count too
+  if (rest === "") return exists(base) ? [literal || "."] : [];
+  const pattern = globToRegExp(rest);
+  const prefix = literal === "" ? "" : literal.endsWith("/") ? literal : `${literal}/`;
   const hits: string[] = [];
   let seen = 0;
-  for (const rel of walk(root)) {
+  for (const rel of walk(base)) {
     if (++seen > MAX_WALK) break;
     if (pattern.test(rel)) {
-      hits.push(rel);
+      hits.push(prefix + rel);
       if (hits.length >= 5) break;
     }
   }
@@ -327,7 +508,9 @@ export function evaluateWorkspaceAssertion(
   workdir: string,
 ): CheckResult {
   const type = String(spec.type ?? "");
-  const severity = typeof spec.severity === "string" ? spec.severity : "error";
+  // an invalid severity is reported as the problem below; the check then fails as an error,
+  // since a misspelt `warning` must not quietly decide whether the task fails
+  const severity = assertionSeverity(spec.severity) ?? "error";
   const name = typeof spec.rule === "string"
     ? `${spec.rule} ${type}`
     : `${type} ${str(spec, "glob", "path", "package") ?? ""}`.trim();
