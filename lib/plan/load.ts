@@ -18,11 +18,13 @@ import {
   type WorkingTask,
 } from "./lower.ts";
 import type { AuthoredTask } from "./schema.ts";
+import { dotted } from "./describe.ts";
+import { KNOWN_KEYS } from "./keys.ts";
 import { checkShape, type ShapeResult } from "./shape.ts";
 import { classifyVar, renderTemplate } from "./template.ts";
 import { validatePlan } from "./validate.ts";
 import { namespacedIdIssues } from "./namespaced_ids.ts";
-import { parseYaml, type SourceMap } from "./yaml.ts";
+import { type DataPath, parseYaml, type SourceMap } from "./yaml.ts";
 
 /** Options for {@linkcode loadPlan}. */
 export interface LoadPlanOptions {
@@ -143,7 +145,7 @@ function prefixTask(
   task: AuthoredTask,
   ids: ReadonlySet<string>,
   prefix: string,
-  overrides: Record<string, unknown> | null | undefined,
+  overrides: Readonly<Record<string, unknown>>,
 ): AuthoredTask {
   const ref = (id: string) =>
     id === "*" ? id : ids.has(id) || !id.includes("/") ? `${prefix}/${id}` : id;
@@ -167,7 +169,7 @@ function prefixTask(
     verify_command: command(task.verify_command),
     guard_command: command(task.guard_command),
   };
-  for (const [key, value] of Object.entries(overrides ?? {})) {
+  for (const [key, value] of Object.entries(overrides)) {
     if (key === "env" && value && typeof value === "object") {
       result.env = { ...result.env, ...(value as Record<string, string>) };
     } else {
@@ -177,14 +179,116 @@ function prefixTask(
   return result;
 }
 
-async function collect(file: string, walk: Walk): Promise<Collected | undefined> {
-  const source = await readSource(file);
-  walk.errors.push(...source.errors);
-  if (source.errors.length > 0) return undefined;
-  const map = source.sourceMap;
-  const shape = await checkShape(source.data, map);
-  walk.errors.push(...shape.issues);
-  for (const warning of shape.warnings) {
+/**
+ * Task keys an import's `overrides` may not set. They are the task's identity and its place in
+ * the graph (`id`, `depends_on`, `context_from` would hold ids of the importing file, which the
+ * prefixing cannot tell from the imported file's), or turn it into other tasks (`group`,
+ * `matrix`).
+ */
+const NOT_OVERRIDABLE: readonly string[] = ["id", "depends_on", "context_from", "group", "matrix"];
+
+/** Task keys whose relative value is a path: in `overrides` it is the importing file's. */
+const PATH_KEYS: readonly string[] = ["workdir", "prompt_file", "prompt_md_file"];
+
+/** The id the overrides are checked under: checkShape wants a whole task. */
+const OVERRIDES_TASK_ID = "overrides";
+
+/**
+ * A source map that sends the paths checkShape reports for `{ tasks: [overrides] }` to the
+ * `overrides:` mapping at `at`, so issues point at what the author wrote.
+ */
+function overridesSourceMap(map: SourceMap, at: DataPath): SourceMap {
+  return {
+    file: map.file,
+    locate: (path, options) => map.locate([...at, ...path.slice(2)], options),
+  };
+}
+
+/** checkShape names the overrides `tasks[0]`; the author knows them as `name`. */
+function renameTaskPath(issue: PlanIssue, name: string): PlanIssue {
+  const message = issue.message
+    .replace(/^tasks\[0\]/, name)
+    .replace(/ in tasks\[0\](?=[.\w]* is ignored$)/, ` in ${name}`);
+  return { ...issue, message };
+}
+
+/** Relative path values made absolute against `baseDir`, the folder of the importing file. */
+function anchorPaths(
+  overrides: Record<string, unknown>,
+  baseDir: string,
+): Record<string, unknown> {
+  const anchored = { ...overrides };
+  for (const key of PATH_KEYS) {
+    const value = anchored[key];
+    if (typeof value === "string") anchored[key] = resolve(baseDir, value);
+  }
+  return anchored;
+}
+
+/** What {@linkcode checkOverrides} found. */
+interface CheckedOverrides {
+  /** The overrides to apply: known, valid keys only, paths absolute. */
+  overrides: Record<string, unknown>;
+  /** Errors, pointing into the `overrides:` mapping. */
+  issues: PlanIssue[];
+  /** Unknown keys (W01). */
+  warnings: PlanIssue[];
+}
+
+/**
+ * Checks an import's `overrides` as the task fields they set, with the checks (and codes) a
+ * task gets, so a value that would be an error in a task is one here too.
+ *
+ * @param overrides the `overrides:` value (already known to be a mapping, or nullish)
+ * @param at its path in the importing file's data
+ * @param map positions in the importing file
+ * @param baseDir the importing file's folder, for relative paths
+ */
+async function checkOverrides(
+  overrides: Record<string, unknown> | null | undefined,
+  at: DataPath,
+  map: SourceMap,
+  baseDir: string,
+): Promise<CheckedOverrides> {
+  const issues: PlanIssue[] = [];
+  if (overrides == null || Object.keys(overrides).length === 0) {
+    return { overrides: {}, issues, warnings: [] };
+  }
+  const settable: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!NOT_OVERRIDABLE.includes(key)) {
+      settable[key] = value;
+      continue;
+    }
+    issues.push({
+      code: "E026",
+      message: `overrides cannot set "${key}"`,
+      file: map.file,
+      ...map.locate([...at, key], { key: true }),
+      hint: `overrides may set any task key but ${
+        NOT_OVERRIDABLE.join(", ")
+      }; change it in the imported file`,
+    });
+  }
+  const shape = await checkShape(
+    { tasks: [{ ...settable, id: OVERRIDES_TASK_ID }] },
+    overridesSourceMap(map, at),
+  );
+  const name = dotted(at);
+  issues.push(...shape.issues.map((issue) => renameTaskPath(issue, name)));
+  const warnings = shape.warnings.map((warning) => renameTaskPath(warning, name));
+  // a task whose command or engine is broken comes back undefined: nothing is applied then,
+  // which is harmless as the plan has errors anyway
+  const checked = (shape.tasks[0] ?? {}) as Record<string, unknown>;
+  const known = Object.fromEntries(
+    Object.entries(checked).filter(([key]) => key !== "id" && KNOWN_KEYS.task.includes(key)),
+  );
+  return { overrides: anchorPaths(known, baseDir), issues, warnings };
+}
+
+/** Shape warnings go to the warnings, or, unknown keys under `--strict`, to the errors. */
+function reportShapeWarnings(warnings: readonly PlanIssue[], walk: Walk): void {
+  for (const warning of warnings) {
     if (walk.options.strict && warning.code === "W01") {
       walk.errors.push({
         ...warning,
@@ -195,6 +299,16 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
       walk.warnings.push(warning);
     }
   }
+}
+
+async function collect(file: string, walk: Walk): Promise<Collected | undefined> {
+  const source = await readSource(file);
+  walk.errors.push(...source.errors);
+  if (source.errors.length > 0) return undefined;
+  const map = source.sourceMap;
+  const shape = await checkShape(source.data, map);
+  walk.errors.push(...shape.issues);
+  reportShapeWarnings(shape.warnings, walk);
   const baseDir = dirname(file);
   const defaults = shape.plan?.defaults;
   const engines = shape.plan?.engines;
@@ -210,6 +324,15 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   const imports = shape.plan?.imports ?? [];
   for (const [i, entry] of imports.entries()) {
     const where = { file, ...map.locate(["imports", i]) };
+    // checked before anything else about the entry, so its problems show in the same pass
+    const checked = await checkOverrides(
+      entry.overrides,
+      ["imports", i, "overrides"],
+      map,
+      baseDir,
+    );
+    walk.errors.push(...checked.issues);
+    reportShapeWarnings(checked.warnings, walk);
     if (!PREFIX_PATTERN.test(entry.prefix)) {
       walk.errors.push({
         code: "E028",
@@ -261,7 +384,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
     for (const working of sub.tasks) {
       imported.push({
         ...working,
-        task: prefixTask(working.task, ids, entry.prefix, entry.overrides),
+        task: prefixTask(working.task, ids, entry.prefix, checked.overrides),
       });
     }
     for (const id of sub.invalidIds) invalidIds.add(`${entry.prefix}/${id}`);

@@ -497,3 +497,127 @@ Deno.test("loadPlan() warns about negative_cache_ttl_sec on a task that is never
     [4, 'negative_cache_ttl_sec of task "plain" has no effect: the task is not cached'],
   ]);
 });
+
+/** `[code, file name, line, column]` of each issue, for position-exact comparisons. */
+function placed(issues: PlanIssue[]): Array<[string, string, number, number]> {
+  return issues.map((i) => [i.code, i.file.split("/").at(-1)!, i.line, i.column]);
+}
+
+Deno.test("loadPlan() checks imports[].overrides as task fields, at their keys in the importing file", async () => {
+  const yaml = `imports:
+  - path: lib.yaml
+    prefix: lib
+    overrides:
+      timeout_sec: "1"
+      max_retries: 9
+      timeuot_sec: 5
+tasks: [{ id: t, depends_on: [lib/compile], command: echo t }]
+`;
+  const files = { "lib.yaml": `tasks: [{ id: compile, command: echo compile }]\n` };
+  const lenient = await load(yaml, files);
+  assert.equal(lenient.plan, undefined);
+  assert.deepEqual(placed(lenient.errors), [["E018", "plan.yaml", 5, 20], [
+    "E012",
+    "plan.yaml",
+    6,
+    20,
+  ]]);
+  assert.match(lenient.errors[0]!.message, /^imports\[0\]\.overrides\.timeout_sec must be number/);
+  assert.equal(lenient.errors[0]!.hint, "drop the quotes: timeout_sec: 1");
+  assert.match(
+    lenient.errors[1]!.message,
+    /^imports\[0\]\.overrides\.max_retries must be at most 3/,
+  );
+  const typo = lenient.warnings.find((w) => w.code === "W01")!;
+  assert.deepEqual(placed([typo]), [["W01", "plan.yaml", 7, 7]]);
+  assert.equal(typo.message, 'unknown key "timeuot_sec" in imports[0].overrides is ignored');
+  assert.match(typo.hint!, /did you mean "timeout_sec"/);
+
+  const strict = await load(yaml, files, { strict: true });
+  assert.deepEqual(codes(strict.errors), ["E018", "E012", "E031"]);
+  assert.equal(strict.errors[2]!.message, 'unknown key "timeuot_sec" in imports[0].overrides');
+});
+
+Deno.test("loadPlan() reports overrides of the wrong type or of keys that cannot be overridden, without crashing", async () => {
+  const { errors, plan } = await load(
+    `imports:
+  - path: lib.yaml
+    prefix: lib
+    overrides:
+      command: 42
+      depends_on: x
+      id: other
+      env: { A: [1] }
+tasks:
+  - id: t
+    command: echo t
+`,
+    { "lib.yaml": `tasks: [{ id: compile, command: echo compile }]\n` },
+  );
+  assert.equal(plan, undefined);
+  assert.deepEqual(placed(errors), [
+    ["E018", "plan.yaml", 5, 16],
+    ["E026", "plan.yaml", 6, 7],
+    ["E026", "plan.yaml", 7, 7],
+    ["E018", "plan.yaml", 8, 17],
+  ]);
+  assert.equal(errors[1]!.message, 'overrides cannot set "depends_on"');
+  assert.ok(errors.every((e) => e.hint));
+});
+
+Deno.test("loadPlan() resolves path overrides against the importing file's folder, keeping other overrides", async () => {
+  const { plan, errors } = await load(
+    `imports:
+  - path: lib/build.yaml
+    prefix: build
+    overrides:
+      workdir: out
+      prompt_file: prompts/review.md
+      model: opus
+tasks: [{ id: t, depends_on: [build/review], command: echo t }]
+`,
+    {
+      "prompts/review.md": "review it\n",
+      "lib/build.yaml": `tasks:
+  - id: review
+    engine: claude
+    prompt_file: lib-prompt.md
+    workdir: src
+`,
+    },
+  );
+  assert.deepEqual(errors, []);
+  const review = plan!.ir.tasks.find((t) => t.id === "build/review")!;
+  const dir = plan!.source.slice(0, -"/plan.yaml".length);
+  assert.equal(review.workdir, join(dir, "out"));
+  assert.deepEqual(review.prompt, { kind: "file", path: join(dir, "prompts/review.md") });
+  assert.equal(review.model, "opus");
+});
+
+Deno.test("loadPlan() points a when: syntax error inside a quoted or block scalar at the bad word", async () => {
+  const { errors } = await load(`tasks:
+  - id: a
+    command: x
+  - id: double
+    command: x
+    when: "always() \\t extra"
+  - id: single
+    depends_on: [a]
+    command: x
+    when: '{{ a.status }} == ''x'' extra'
+  - id: folded
+    command: x
+    when: >-
+      always()
+      extra
+  - id: plain
+    command: x
+    when: always() extra
+`);
+  assert.deepEqual(placed(errors), [
+    ["E015", "plan.yaml", 6, 24],
+    ["E015", "plan.yaml", 10, 36],
+    ["E015", "plan.yaml", 15, 7],
+    ["E015", "plan.yaml", 18, 20],
+  ]);
+});

@@ -34,11 +34,90 @@ export function checkWhen(
       code: "E015",
       message: `invalid when expression "${source}": ${error.message}`,
       file: working.map.file,
-      line: at.line,
-      column: at.line > 0 ? at.column + error.column - 1 : 0,
+      ...(at.line > 0 ? valuePosition(working.map.file, at, error.column) : at),
       hint: "write e.g. `{{ build.status }} == success`, combine with and/or/not, or use success()",
     });
   }
+}
+
+/** A 1-based line and column in a file. */
+interface Position {
+  line: number;
+  column: number;
+}
+
+/** Raw length of a double-quoted escape, by the letter after the backslash (others: 2). */
+const ESCAPE_LENGTHS: Readonly<Record<string, number>> = { x: 4, u: 6, U: 10 };
+
+/**
+ * Where the `offset`-th character (1-based) of a scalar's value is in the file. The source map
+ * gives only the scalar's start, which for a quoted or block scalar is its quote or `|`/`>`,
+ * not its first character; so this reads the text there. Only an error path pays for reading
+ * the file again, and when it cannot be read the plain-scalar position is the best guess.
+ */
+function valuePosition(file: string, start: Position, offset: number): Position {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch {
+    return { line: start.line, column: start.column + offset - 1 };
+  }
+  return scalarPosition(text.split("\n").map((line) => line.replace(/\r$/, "")), start, offset);
+}
+
+/** {@linkcode valuePosition} on the file's lines. */
+function scalarPosition(lines: readonly string[], start: Position, offset: number): Position {
+  const line = lines[start.line - 1] ?? "";
+  // an anchor or a tag may come before the scalar itself
+  const properties = /^(?:[&!]\S*[ \t]+)*/.exec(line.slice(start.column - 1))![0];
+  const index = start.column - 1 + properties.length;
+  const indicator = line[index];
+  if (indicator === '"' || indicator === "'") {
+    return { line: start.line, column: quotedIndex(line, index + 1, offset, indicator) + 1 };
+  }
+  if (indicator === "|" || indicator === ">") return blockPosition(lines, start.line, offset);
+  // inside some flow collections the source map knows only the collection: stay at its start
+  if (indicator === "{" || indicator === "[") return start;
+  return { line: start.line, column: index + offset };
+}
+
+/**
+ * Index in `line` of a quoted scalar's `offset`-th value character, its content starting at
+ * `from`: escapes (`\t`, `\x41`) and doubled single quotes are longer in the text than in the
+ * value. A scalar folded over several lines is followed only on its first.
+ */
+function quotedIndex(line: string, from: number, offset: number, quote: string): number {
+  let i = from;
+  for (let n = 1; n < offset && i < line.length; n++) {
+    if (quote === "'") i += line.startsWith("''", i) ? 2 : 1;
+    else if (line[i] === "\\") i += ESCAPE_LENGTHS[line[i + 1] ?? ""] ?? 2;
+    else i++;
+  }
+  return i;
+}
+
+/**
+ * Position of a block scalar's `offset`-th value character: its content starts on the line
+ * after the indicator, at the first content line's indentation, and each line break is one
+ * character of the value (`|` keeps it, `>` folds it into a space). Blank lines inside the
+ * scalar, which the two styles count differently, are not followed.
+ */
+function blockPosition(lines: readonly string[], indicatorLine: number, offset: number): Position {
+  let remaining = offset - 1;
+  let indent = -1;
+  let last: Position = { line: indicatorLine + 1, column: 1 };
+  for (let i = indicatorLine; i < lines.length; i++) {
+    const text = lines[i]!;
+    if (text.trim() === "") continue;
+    const lineIndent = text.length - text.trimStart().length;
+    if (indent < 0) indent = lineIndent;
+    else if (lineIndent < indent) break;
+    const content = text.length - indent;
+    last = { line: i + 1, column: indent + Math.min(remaining, content) + 1 };
+    if (remaining <= content) return last;
+    remaining -= content + 1;
+  }
+  return last;
 }
 
 function templateProblem(
