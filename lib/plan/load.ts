@@ -14,6 +14,8 @@ import {
   expandMatrix,
   lowerPlan,
   lowerTask,
+  mergeSecrets,
+  planSecrets,
   resolveWorkspaceRoot,
   type WorkingTask,
 } from "./lower.ts";
@@ -124,6 +126,8 @@ interface Collected {
   map: SourceMap;
   tasks: WorkingTask[];
   invalidIds: Set<string>;
+  /** What the imported files (nested too) declare secret: masked in the importer's run. */
+  importedSecrets: string[] | "auto";
 }
 
 /** Context passed down while following imports and groups. */
@@ -320,6 +324,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   });
 
   const imported: WorkingTask[] = [];
+  let importedSecrets: string[] | "auto" = [];
   const prefixes = new Set<string>();
   const imports = shape.plan?.imports ?? [];
   for (const [i, entry] of imports.entries()) {
@@ -380,6 +385,10 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
       }
       continue;
     }
+    if (sub.shape.plan) {
+      importedSecrets = mergeSecrets(importedSecrets, planSecrets(sub.shape.plan));
+    }
+    importedSecrets = mergeSecrets(importedSecrets, sub.importedSecrets);
     const ids = new Set([...sub.tasks.map((w) => w.task.id), ...sub.invalidIds]);
     for (const working of sub.tasks) {
       imported.push({
@@ -389,7 +398,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
     }
     for (const id of sub.invalidIds) invalidIds.add(`${entry.prefix}/${id}`);
   }
-  return { shape, map, tasks: [...imported, ...own], invalidIds };
+  return { shape, map, tasks: [...imported, ...own], invalidIds, importedSecrets };
 }
 
 async function loadFile(
@@ -449,6 +458,7 @@ async function loadFile(
   if (walk.errors.length > 0 || !plan) return undefined;
   const ctx = { workspaceRoot, groups };
   const ir = lowerPlan(plan, file, tasks.map((w) => lowerTask(w, ctx)));
+  ir.secrets = mergeSecrets(ir.secrets, collected.importedSecrets);
   return result.graph ? { ir, graph: result.graph } : { ir };
 }
 

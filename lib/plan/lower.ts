@@ -337,6 +337,19 @@ export function resolveWorkspaceRoot(
  * @param source absolute path of the plan file
  * @param tasks the tasks, already lowered
  */
+/** The secrets one plan file declares: `secrets:` and `defaults.secrets`, or `auto`. */
+export function planSecrets(plan: Omit<AuthoredPlan, "tasks">): string[] | "auto" {
+  const defaults = plan.defaults;
+  return defaults?.secrets_auto || plan.secrets === "auto"
+    ? "auto"
+    : [...new Set([...(plan.secrets ?? []), ...(defaults?.secrets ?? [])])];
+}
+
+/** Two files' secrets together (an imported plan's tasks print into the importer's run). */
+export function mergeSecrets(a: string[] | "auto", b: string[] | "auto"): string[] | "auto" {
+  return a === "auto" || b === "auto" ? "auto" : [...new Set([...a, ...b])];
+}
+
 export function lowerPlan(
   plan: Omit<AuthoredPlan, "tasks">,
   source: string,
@@ -344,9 +357,7 @@ export function lowerPlan(
 ): PlanIR {
   const baseDir = dirname(source);
   const defaults = plan.defaults;
-  const secrets = defaults?.secrets_auto || plan.secrets === "auto"
-    ? "auto"
-    : [...new Set([...(plan.secrets ?? []), ...(defaults?.secrets ?? [])])];
+  const secrets = planSecrets(plan);
   const ir: PlanIR = {
     ir_version: IR_VERSION,
     name: plan.name ?? DEFAULT_PLAN_NAME,

@@ -490,6 +490,7 @@ Deno.test("usage problems of a run are found before anything runs, with codes an
 Deno.test("no part of a secret reaches the run directory: cut tails, group sub-plans, PEM keys", async () => {
   const token = "s3cr3tVALUE99zz";
   const subToken = "subS3cretValue77";
+  const impToken = "impS3cretValue55";
   const pem = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END KEY-----\n";
   await withFiles({
     "sub.yaml": `name: sub
@@ -499,8 +500,17 @@ tasks:
     command: echo "sub token $SUB_TOKEN"
     env: { SUB_TOKEN: ${subToken} }
 `,
+    "imp.yaml": `name: imp
+defaults:
+  secrets: [IMP_TOKEN]
+tasks:
+  - id: leak
+    command: echo "imp token $IMP_TOKEN"
+    env: { IMP_TOKEN: ${impToken} }
+`,
     "plan.yaml": `name: leak
 fail_fast: false
+imports: [{ path: imp.yaml, prefix: imp }]
 secrets: [MY_TOKEN, MY_KEY]
 defaults:
   env:
@@ -525,11 +535,12 @@ tasks:
     }
     const all = texts.join("\n");
     // any 6 characters in a row of a secret would be a leak
-    for (const secret of [token, subToken, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw"]) {
+    for (const secret of [token, subToken, impToken, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw"]) {
       for (let i = 0; i + 6 <= secret.length; i++) {
         assert.equal(all.includes(secret.slice(i, i + 6)), false, `${secret.slice(i, i + 6)}`);
       }
     }
     assert.match(all, /sub token \*\*\*/);
+    assert.match(all, /imp token \*\*\*/);
   });
 });
