@@ -454,7 +454,8 @@ async function loadFile(
     locate: (path) => map.locate(path),
   });
   walk.errors.push(...result.errors);
-  walk.warnings.push(...result.warnings);
+  // unknown keys found by validation (inside assert: entries) are W01 too: E031 under --strict
+  reportShapeWarnings(result.warnings, walk);
   if (walk.errors.length > 0 || !plan) return undefined;
   const ctx = { workspaceRoot, groups };
   const ir = lowerPlan(plan, file, tasks.map((w) => lowerTask(w, ctx)));

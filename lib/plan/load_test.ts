@@ -621,3 +621,24 @@ Deno.test("loadPlan() points a when: syntax error inside a quoted or block scala
     ["E015", "plan.yaml", 18, 20],
   ]);
 });
+
+Deno.test("loadPlan() reports assert: severities and unknown keys, E031 under --strict", async () => {
+  const yaml = `tasks:
+  - id: t
+    command: "true"
+    assert:
+      - type: glob_exists
+        glob: "x-*"
+        severity: warn
+      - type: glob_exists
+        glob: "x-*"
+        severty: warning
+`;
+  const loose = await load(yaml);
+  assert.deepEqual(codes(loose.errors), ["E018"]);
+  assert.equal(loose.errors[0]!.line, 7);
+  assert.equal(loose.errors[0]!.hint, 'did you mean "warning"?');
+  assert.deepEqual(loose.warnings.filter((w) => w.code === "W01").map((w) => w.line), [10]);
+  const strict = await load(yaml, {}, { strict: true });
+  assert.deepEqual(codes(strict.errors).sort(), ["E018", "E031"]);
+});

@@ -6,10 +6,7 @@
  */
 import type { PlanIssue } from "../errors.ts";
 import { judgeConfig, judgeProblems } from "../gates/judge_config.ts";
-import {
-  WORKSPACE_ASSERTION_TYPES,
-  workspaceAssertionProblem,
-} from "../gates/workspace_assertions.ts";
+import { workspaceAssertionIssues } from "../gates/workspace_assertions.ts";
 import type { WorkingTask } from "./lower.ts";
 import { issue } from "./validate_common.ts";
 
@@ -50,21 +47,13 @@ export function checkGateFields(
   const asserts = task.assert;
   if (Array.isArray(asserts)) {
     asserts.forEach((spec, i) => {
-      const problem = workspaceAssertionProblem(spec as Record<string, unknown>);
-      if (!problem) return;
-      errors.push(issue(
-        working,
-        [
-          "assert",
-          i,
-          ...(typeof (spec as Record<string, unknown>).type === "string" ? ["type"] : []),
-        ],
-        "E018",
-        `assert: ${problem}`,
-        problem.startsWith("unknown")
-          ? `use one of ${WORKSPACE_ASSERTION_TYPES.join(", ")}`
-          : "see docs/gates.md for each assertion's fields",
-      ));
+      if (spec === null || typeof spec !== "object") return; // the shape check reported it
+      for (const found of workspaceAssertionIssues(spec as Record<string, unknown>)) {
+        const at = found.key !== undefined && found.key in spec ? [found.key] : [];
+        const list = found.code === "W01" ? warnings : errors;
+        const message = found.code === "W01" ? found.message : `assert: ${found.message}`;
+        list.push(issue(working, ["assert", i, ...at], found.code, message, found.hint));
+      }
     });
   }
 }
