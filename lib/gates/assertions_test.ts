@@ -6,7 +6,6 @@ import type { GateSubject } from "./types.ts";
 import {
   evaluateWorkspaceAssertion,
   globToRegExp,
-  splitGlob,
   workspaceAssertionIssues,
   workspaceAssertionProblem,
 } from "./workspace_assertions.ts";
@@ -237,30 +236,6 @@ Deno.test("workspaceAssertionIssues() reports keys the type does not read as W01
   const typo = workspaceAssertionIssues({ type: "glob_exist", glob: "x", colour: 1 });
   assert.deepEqual(typo.map((i) => [i.code, i.key]), [["E018", "type"]]);
   assert.equal(typo[0]!.hint, 'did you mean "glob_exists"?');
-});
-
-Deno.test("splitGlob() resolves the literal leading folders of a glob", () => {
-  assert.deepEqual(splitGlob("/w/gw/src", "../src/*.ts"), {
-    base: "/w/gw/src",
-    literal: "../src",
-    rest: "*.ts",
-  });
-  assert.deepEqual(splitGlob("/w", "/abs/dir/**/*.ts"), {
-    base: "/abs/dir",
-    literal: "/abs/dir",
-    rest: "**/*.ts",
-  });
-  assert.deepEqual(splitGlob("/w", "/*.ts"), { base: "/", literal: "/", rest: "*.ts" });
-  assert.deepEqual(splitGlob("/w", "./src/{a,b}/x"), {
-    base: "/w/src",
-    literal: "src",
-    rest: "{a,b}/x",
-  });
-  assert.deepEqual(splitGlob("/w", "a/b.txt"), {
-    base: "/w/a/b.txt",
-    literal: "a/b.txt",
-    rest: "",
-  });
 });
 
 Deno.test("glob_exists matches absolute and ../ globs, and literal paths by a stat", async () => {

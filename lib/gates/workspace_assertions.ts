@@ -28,6 +28,8 @@
  */
 import { didYouMean } from "../errors.ts";
 import { isAbsolute, join, relative, resolve } from "../path.ts";
+import { pathExists } from "../fs.ts";
+import { splitGlob } from "../glob_split.ts";
 import type { CheckResult } from "./types.ts";
 
 /** The assertion types, in the reference's order. */
@@ -284,46 +286,11 @@ function* walk(root: string, prefix = ""): Generator<string> {
   }
 }
 
-const GLOB_CHARS = /[*?[\]{}]/;
-
-/**
- * Splits a glob into its literal leading folders, resolved against `workdir` (`base`), as
- * written (`literal`, to show matches the way the glob spells them), and the glob part after
- * them (`rest`: empty when the glob has no glob character). The walk then starts at `base`,
- * which is how `../` and absolute globs can match: the walk itself only goes down.
- *
- * @param workdir the task's absolute working directory
- * @param glob the glob as written
- */
-export function splitGlob(
-  workdir: string,
-  glob: string,
-): { base: string; literal: string; rest: string } {
-  const pattern = glob.replace(/^(\.\/)+/, "");
-  const parts = pattern.split("/");
-  let i = 0;
-  while (i < parts.length - 1 && !GLOB_CHARS.test(parts[i]!)) i++;
-  if (i === parts.length - 1 && !GLOB_CHARS.test(parts[i]!)) i = parts.length;
-  const literal = parts.slice(0, i).join("/") || (pattern.startsWith("/") ? "/" : "");
-  const base = literal === "" ? workdir : isAbsolute(literal) ? literal : resolve(workdir, literal);
-  return { base, literal, rest: parts.slice(i).join("/") };
-}
-
-/** Whether anything (file or folder) is at `path`. */
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Up to 5 matches of a glob, spelt the way the glob is (relative, `../` or absolute). */
 function globMatches(workdir: string, glob: string): string[] {
   const { base, literal, rest } = splitGlob(workdir, glob);
   // no glob character: a stat, so folders and paths the walk skips (node_modules) count too
-  if (rest === "") return exists(base) ? [literal || "."] : [];
+  if (rest === "") return pathExists(base) ? [literal || "."] : [];
   const pattern = globToRegExp(rest);
   const prefix = literal === "" ? "" : literal.endsWith("/") ? literal : `${literal}/`;
   const hits: string[] = [];

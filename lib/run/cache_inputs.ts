@@ -23,28 +23,12 @@
 import { type Dirent, globSync } from "node:fs";
 import { matchesGlob } from "node:path";
 import { isFile } from "../fs.ts";
-import { isAbsolute, join, relative, resolve, sep } from "../path.ts";
+import { join, relative, resolve, sep } from "../path.ts";
 import { Sha256, sha256Hex } from "../sha256.ts";
+import { splitGlob } from "../glob_split.ts";
 
 /** Above this many files, a task's inputs are keyed per pattern (one digest each). */
 export const MAX_LISTED_INPUTS = 2000;
-
-const GLOB_CHARS = /[*?[\]{}]/;
-
-/** The literal leading folders of a pattern, and the glob part after them. */
-function splitPattern(workdir: string, pattern: string): { base: string; rest: string } {
-  const parts = pattern.split("/");
-  let i = 0;
-  while (i < parts.length - 1 && !GLOB_CHARS.test(parts[i]!)) i++;
-  if (i === parts.length - 1 && !GLOB_CHARS.test(parts[i]!)) i = parts.length;
-  const literal = parts.slice(0, i).join("/");
-  const base = literal === ""
-    ? (pattern.startsWith("/") ? "/" : workdir)
-    : isAbsolute(literal)
-    ? literal
-    : resolve(workdir, literal);
-  return { base, rest: parts.slice(i).join("/") };
-}
 
 /**
  * Sub-folders a folder walk does not enter: git's own data and maestro's store and run
@@ -97,7 +81,7 @@ function walkFiles(folder: string): string[] {
 
 /** Absolute paths of the files one (positive) pattern matches. */
 function matchPattern(workdir: string, pattern: string): string[] {
-  const { base, rest } = splitPattern(workdir, pattern);
+  const { base, rest } = splitGlob(workdir, pattern);
   if (rest === "") {
     try {
       const info = Deno.statSync(base);
@@ -142,7 +126,7 @@ function isUnder(path: string, folder: string): boolean {
  * @param exclude the pattern after its `!`
  */
 export function exclusionMatcher(workdir: string, exclude: string): (path: string) => boolean {
-  const { base, rest } = splitPattern(workdir, exclude);
+  const { base, rest } = splitGlob(workdir, exclude);
   const literal = shown(workdir, base);
   if (rest === "") return (path) => isUnder(path, literal);
   const glob = literal === "" ? rest : `${literal}/${rest}`;
