@@ -10,10 +10,25 @@ import { PlanBuilder, type PlanSites } from "./builder.ts";
 /** Prefix of the result line, so the plan's own console output cannot be mistaken for it. */
 export const RESULT_MARKER = "\u0000maestro-plan\u0000";
 
+/** A number JSON cannot hold (NaN, Infinity, -Infinity), found at `path` in the plan data. */
+export interface NonFiniteNumber {
+  /** Where in the authored (snake_case) plan data, e.g. `["tasks", 0, "timeout_sec"]`. */
+  path: Array<string | number>;
+  /** `"NaN"`, `"Infinity"` or `"-Infinity"`. */
+  value: string;
+}
+
 /** What the child reports: the authored plan and where it was written, or why not. */
 export type ChildResult =
   | { ok: true; plan: unknown; sites: PlanSites }
-  | { ok: false; problem: "no_default" | "not_a_plan" | "not_json"; detail: string };
+  | { ok: false; problem: "no_default" | "not_a_plan" | "not_json"; detail: string }
+  | {
+    ok: false;
+    problem: "not_finite";
+    detail: string;
+    numbers: NonFiniteNumber[];
+    sites: PlanSites;
+  };
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -45,6 +60,28 @@ export function inspectModule(module: Readonly<Record<string, unknown>>): ChildR
 }
 
 /**
+ * The result as JSON, plus the non-finite numbers of its plan data. JSON.stringify writes
+ * those as `null`, which the schema reads as "not set": a `maxCostUsd: Number("12,50")` would
+ * silently drop a budget limit. The replacer sees exactly what JSON.stringify writes (after
+ * `toJSON`), so the paths it records are the paths of the parsed data.
+ */
+export function serialise(result: ChildResult): { text: string; numbers: NonFiniteNumber[] } {
+  const paths = new WeakMap<object, Array<string | number>>();
+  const numbers: NonFiniteNumber[] = [];
+  const text = JSON.stringify(result, function (this: unknown, key: string, value: unknown) {
+    const holder = this as object;
+    const parent = paths.get(holder);
+    const path = parent === undefined ? [] : [...parent, Array.isArray(holder) ? Number(key) : key];
+    if (value !== null && typeof value === "object") paths.set(value, path);
+    if (typeof value === "number" && !Number.isFinite(value) && path[0] === "plan") {
+      numbers.push({ path: path.slice(1), value: String(value) });
+    }
+    return value;
+  });
+  return { text, numbers };
+}
+
+/**
  * Prints the result line for the parent.
  *
  * @param module the plan module's namespace object
@@ -53,7 +90,19 @@ export function report(module: Readonly<Record<string, unknown>>): void {
   const result = inspectModule(module);
   let text: string;
   try {
-    text = JSON.stringify(result);
+    const written = serialise(result);
+    text = written.text;
+    if (written.numbers.length > 0 && result.ok) {
+      text = JSON.stringify(
+        {
+          ok: false,
+          problem: "not_finite",
+          detail: "the plan holds numbers that JSON cannot: NaN or Infinity",
+          numbers: written.numbers,
+          sites: result.sites,
+        } satisfies ChildResult,
+      );
+    }
   } catch (error) {
     text = JSON.stringify(
       {

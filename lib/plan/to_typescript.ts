@@ -6,12 +6,20 @@
  *
  * @module
  */
+import { importLater } from "../import_later.ts";
+import { join } from "../path.ts";
 import { camelCase } from "./camel.ts";
 
 /** Where the builder is imported from in generated modules. */
 export const CORE_SPECIFIER = "jsr:@maestro/core";
 
 const LINE_WIDTH = 100;
+/**
+ * Most `.task(` calls in one chain. TypeScript checks a call chain recursively, so one chain
+ * of some hundreds of tasks overflows its stack ("Maximum call stack size exceeded"); longer
+ * plans are built in parts, each a `const` that the next part continues.
+ */
+export const CHAIN_LENGTH = 100;
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /** Control characters other than newline: text holding them stays a JSON-style string. */
 // deno-lint-ignore no-control-regex
@@ -23,7 +31,12 @@ function isRecord(value: unknown): value is Data {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function key(name: string): string {
+/**
+ * A property name for an object literal. `__proto__` must be computed: `__proto__: v` and even
+ * `"__proto__": v` set the object's prototype instead of adding the key.
+ */
+function propertyKey(name: string): string {
+  if (name === "__proto__") return `[${JSON.stringify(name)}]`;
   return IDENTIFIER.test(name) ? name : JSON.stringify(name);
 }
 
@@ -61,12 +74,14 @@ function literal(value: unknown, indent: string, room: number): string {
 function object(entries: ReadonlyArray<[string, unknown]>, indent: string, room: number): string {
   const present = entries.filter(([, v]) => v !== undefined);
   if (present.length === 0) return "{}";
-  const parts = present.map(([k, v]) => `${key(k)}: ${literal(v, `${indent}  `, Infinity)}`);
+  const parts = present.map(([k, v]) =>
+    `${propertyKey(k)}: ${literal(v, `${indent}  `, Infinity)}`
+  );
   const inline = `{ ${parts.join(", ")} }`;
   if (!inline.includes("\n") && inline.length <= room) return inline;
   const inner = `${indent}  `;
   const lines = present.map(([k, v]) => {
-    const head = `${inner}${key(k)}: `;
+    const head = `${inner}${propertyKey(k)}: `;
     return `${head}${literal(v, inner, LINE_WIDTH - head.length - 1)},`;
   });
   return `{\n${lines.join("\n")}\n${indent}}`;
@@ -101,6 +116,23 @@ function forwardReferences(tasks: readonly Data[], prefixes: readonly string[]):
   return later;
 }
 
+/** One `.task(...)` line (or more, for long options) of the chain. */
+function taskCall(task: Readonly<Data>): string {
+  const { id, ...options } = task;
+  const head = `  .task(${JSON.stringify(id)}`;
+  const entries = camelEntries(options);
+  return entries.length === 0
+    ? `${head})`
+    : `${head}, ${object(entries, "  ", LINE_WIDTH - head.length - 3)})`;
+}
+
+/** `items` in runs of at most `size`; one empty run when there are none. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const runs: T[][] = [];
+  for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
+  return runs.length > 0 ? runs : [[]];
+}
+
 /**
  * The TypeScript plan module for authored plan data.
  *
@@ -125,21 +157,70 @@ export function authoredToTypeScript(data: Readonly<Data>, source?: string): str
   const lines: string[] = [];
   if (source) lines.push(`// Converted from ${source} by \`maestro convert\`.`);
   lines.push(`import { plan } from "${CORE_SPECIFIER}";`, "");
-  lines.push(`export default plan(${object(planEntries, "", LINE_WIDTH - 20)})`);
+  const start = `plan(${object(planEntries, "", LINE_WIDTH - 20)})`;
   const later = forwardReferences(taskList, prefixes);
-  if (later.length > 0) {
-    lines.push(`  .declare(${later.map((id) => JSON.stringify(id)).join(", ")})`);
-  }
-  for (const task of taskList) {
-    const { id, ...options } = task;
-    const head = `  .task(${JSON.stringify(id)}`;
-    const entries = camelEntries(options);
+  const declare = later.length > 0
+    ? [`  .declare(${later.map((id) => JSON.stringify(id)).join(", ")})`]
+    : [];
+  const calls = taskList.map(taskCall);
+  const parts = chunks(calls, CHAIN_LENGTH);
+  if (parts.length > 1) {
     lines.push(
-      entries.length === 0
-        ? `${head})`
-        : `${head}, ${object(entries, "  ", LINE_WIDTH - head.length - 3)})`,
+      `// In parts of ${CHAIN_LENGTH} tasks: TypeScript cannot check one chain this long.`,
     );
   }
+  parts.forEach((part, i) => {
+    const head = i === parts.length - 1 ? "export default " : `const part${i + 1} = `;
+    lines.push(`${head}${i === 0 ? start : `part${i}`}`, ...(i === 0 ? declare : []), ...part);
+    if (i < parts.length - 1) lines[lines.length - 1] += ";";
+  });
   lines[lines.length - 1] += ";";
   return `${lines.join("\n")}\n`;
+}
+
+/** JSON with object keys sorted: the builder may give keys back in another order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) =>
+      isRecord(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+        : v,
+  );
+}
+
+/**
+ * {@linkcode authoredToTypeScript}, checked: the module is loaded back through the sandbox
+ * (type check included) from a temporary folder, and must give back the same data, as
+ * `authoredToYaml` checks its YAML. Costs a type check: about 2 s for a new module.
+ *
+ * @param data the plan as authored (snake_case keys), already validated
+ * @param source where it came from, named in the header comment
+ * @returns the module's source text
+ * @throws Error when the module does not load or gives back other data (a writer bug)
+ */
+export async function authoredToCheckedTypeScript(
+  data: Readonly<Data>,
+  source?: string,
+): Promise<string> {
+  const text = authoredToTypeScript(data, source);
+  const { evaluatePlanModule } = await importLater<typeof import("./sandbox.ts")>(
+    new URL("./sandbox.ts", import.meta.url),
+  );
+  const dir = await Deno.makeTempDir({ prefix: "maestro-convert-" });
+  try {
+    const file = join(dir, "plan.ts");
+    await Deno.writeTextFile(file, text);
+    const back = await evaluatePlanModule(file);
+    const problem = back.errors[0]?.message ??
+      (canonicalJson(back.data) === canonicalJson(data) ? undefined : "it gives back other data");
+    if (problem) {
+      throw new Error(
+        `the TypeScript writer did not round-trip this plan (${problem}); please report it`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  return text;
 }
