@@ -182,16 +182,22 @@ async function gradeLlm(
 }
 
 /**
- * Whether a rubric's score (level / highest level) passes: `min_score` is on that same 0-1
- * scale (docs/gates.md), not a level. The score is rounded as it is recorded, so a floor
- * written as shown (0.6667 for level 2 of 3) is met by the level it names.
+ * Whether a rubric answer passes: with `min_score`, the level picked must reach it (a level, as
+ * in the reference tool: `min_score: 3` of levels 1-5); without, the score (level / highest
+ * level) must reach the judge's pass threshold.
  *
+ * @param level the level picked (clamped to the rubric's levels)
  * @param score level / highest level
  * @param minScore the rubric's `min_score`, or null
- * @param threshold the judge's pass_threshold, used when there is no `min_score`
+ * @param threshold the judge's pass_threshold
  */
-export function rubricPassed(score: number, minScore: number | null, threshold: number): boolean {
-  return roundScore(score) >= (minScore ?? threshold);
+export function rubricPassed(
+  level: number,
+  score: number,
+  minScore: number | null,
+  threshold: number,
+): boolean {
+  return minScore !== null ? level >= minScore : roundScore(score) >= threshold;
 }
 
 async function gradeRubric(
@@ -221,7 +227,7 @@ async function gradeRubric(
   }
   const clamped = Math.min(max, Math.max(Math.min(...scores), level));
   const score = clamped / max;
-  const passed = rubricPassed(score, rubric.minScore, config.passThreshold);
+  const passed = rubricPassed(clamped, score, rubric.minScore, config.passThreshold);
   const check: CheckResult = {
     ...base,
     passed,

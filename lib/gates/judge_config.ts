@@ -102,13 +102,6 @@ export function classifyCriterion(raw: unknown): Criterion | { problem: string }
     }
     const name = typeof raw.name === "string" ? raw.name : "rubric";
     const minScore = typeof raw.min_score === "number" ? raw.min_score : null;
-    // a level number (`min_score: 3`) would make every answer fail: the score is level / max
-    if (minScore !== null && !(minScore >= 0 && minScore <= 1)) {
-      return {
-        problem: `rubric min_score ${minScore} is not between 0 and 1 (score = level / highest ` +
-          `level; level 3 of 5 is 0.6)`,
-      };
-    }
     return { kind: "rubric", name, levels: parsed, minScore, weight: weightOf(raw), required };
   }
   if (LLM_TYPES.has(type)) {

@@ -642,3 +642,21 @@ Deno.test("loadPlan() reports assert: severities and unknown keys, E031 under --
   const strict = await load(yaml, {}, { strict: true });
   assert.deepEqual(codes(strict.errors).sort(), ["E018", "E031"]);
 });
+
+Deno.test("loadPlan() warns when a rubric's min_score cannot fail (written as a fraction)", async () => {
+  const rubric = (min: number) =>
+    `tasks:
+  - id: t
+    command: "true"
+    judge:
+      criteria:
+        - type: rubric
+          name: tone
+          min_score: ${min}
+          levels: [{ score: 1, description: bad }, { score: 5, description: great }]
+`;
+  const fraction = await load(rubric(0.9));
+  assert.deepEqual(fraction.errors, []);
+  assert.deepEqual(fraction.warnings.map((w) => w.code), ["W37"]);
+  assert.deepEqual((await load(rubric(3))).warnings, []);
+});

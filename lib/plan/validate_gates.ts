@@ -28,6 +28,21 @@ export function checkGateFields(
       );
     }
     const config = judgeConfig(judge);
+    for (const rubric of config.criteria) {
+      if (rubric.kind !== "rubric" || rubric.minScore === null) continue;
+      const lowest = Math.min(...rubric.levels.map((l) => l.score));
+      // a fraction written as min_score (0.8) passes every answer: it is a level
+      if (rubric.minScore <= lowest) {
+        warnings.push(issue(
+          working,
+          ["judge", "criteria"],
+          "W37",
+          `min_score ${rubric.minScore} of rubric "${rubric.name}" is at or below its lowest ` +
+            `level (${lowest}): every answer passes`,
+          "min_score is a level, as in the reference tool (e.g. 4 for levels 1 to 5)",
+        ));
+      }
+    }
     const llm = config.criteria.filter((c) => c.kind === "llm").length > 0 ? 1 : 0;
     const rubrics = config.criteria.filter((c) => c.kind === "rubric").length;
     const perVoter =
