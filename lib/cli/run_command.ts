@@ -22,7 +22,9 @@ import { killGroup } from "../run/process.ts";
 import { jsonlReporter, textReporter } from "../run/reporter.ts";
 import { findLastRun, runPlanName } from "../run/resume.ts";
 import { excludedTasks, type Selection } from "../run/selection.ts";
-import { resolve } from "../path.ts";
+import { join, resolve } from "../path.ts";
+import { scanLiveRuns } from "../inspect/liveness.ts";
+import { RUN_FILES } from "../run/artifacts.ts";
 import { type RunManifest, runPlan } from "../run/run_plan.ts";
 import { issueLines } from "./output.ts";
 import { EXECUTION_PROFILES } from "../run/engine_executor.ts";
@@ -75,6 +77,8 @@ function ids(flag: string, values: readonly string[] | undefined): string[] | un
  * only share their ids).
  */
 function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | undefined {
+  let path: string;
+  let shown: string;
   if (options.resumeLast) {
     const root = options.runDir ?? plan.ir.run_dir;
     const last = findLastRun(root, plan.ir.name);
@@ -83,13 +87,16 @@ function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | un
         exitCode: EXIT.invalid,
       });
     }
-    return last;
+    path = shown = last;
+  } else if (options.resume !== undefined) {
+    path = resolve(options.resume);
+    shown = options.resume;
+  } else {
+    return undefined;
   }
-  if (options.resume === undefined) return undefined;
-  const path = resolve(options.resume);
   const planName = runPlanName(path);
   if (planName === undefined) {
-    throw new MaestroError("E113", `${options.resume} is not a run directory (no events.jsonl)`, {
+    throw new MaestroError("E113", `${shown} is not a run directory (no events.jsonl)`, {
       hint: "pass a folder under the plan's run_dir, or use --resume-last",
       exitCode: EXIT.invalid,
     });
@@ -97,14 +104,32 @@ function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | un
   if (planName !== null && planName !== plan.ir.name) {
     throw new MaestroError(
       "E115",
-      `${options.resume} is a run of plan "${planName}", not of "${plan.ir.name}"`,
+      `${shown} is a run of plan "${planName}", not of "${plan.ir.name}"`,
       {
         hint: "resume a run of this plan (see `maestro runs`), or use --resume-last",
         exitCode: EXIT.invalid,
       },
     );
   }
+  // its maestro still writes events.jsonl: resuming would stop that run's tasks as orphans
+  if (runHeldOpen(path)) {
+    throw new MaestroError("E117", `${shown} is still running`, {
+      hint: "wait for it to end (or stop it with Ctrl-C), then resume",
+      exitCode: EXIT.invalid,
+    });
+  }
   return path;
+}
+
+/** Whether a live process (the run's maestro) holds the run's events.jsonl open. */
+function runHeldOpen(path: string): boolean {
+  const live = scanLiveRuns();
+  const log = join(path, RUN_FILES.events);
+  let real = log;
+  try {
+    real = Deno.realPathSync(log);
+  } catch { /* no event log */ }
+  return live.openEventLogs.has(log) || live.openEventLogs.has(real);
 }
 
 function usage(message: string): MaestroError {

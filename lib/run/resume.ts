@@ -130,17 +130,26 @@ function firstEventPlanName(events: string): string | null | undefined {
  */
 export function findLastRun(runRoot: string, planName: string): string | undefined {
   if (!pathExists(runRoot)) return undefined;
-  const suffix = `_${sanitizePlanName(planName)}`;
+  const sanitized = sanitizePlanName(planName);
+  // the id is fixed-width: what follows it is the whole (sanitized) plan name, so "deploy"
+  // never takes a run of "prod_deploy"
   const names = readDirNamesSync(runRoot)
-    .filter((name) => /^\d{8}_\d{6}_\d{6}_[0-9a-f]{6}_/.test(name) && name.endsWith(suffix))
+    .filter((name) => RUN_DIR_NAME.exec(name)?.[1] === sanitized)
     .filter((name) =>
       pathExists(join(runRoot, name, RUN_FILES.events)) ||
       pathExists(join(runRoot, name, RUN_FILES.manifest))
     )
     .sort();
-  const last = names.at(-1);
-  return last ? join(runRoot, last) : undefined;
+  // names that sanitize alike (`a.b`, `a_b`): the run's own record of its plan decides
+  for (const name of names.reverse()) {
+    const recorded = runPlanName(join(runRoot, name));
+    if (recorded === planName || recorded === null) return join(runRoot, name);
+  }
+  return undefined;
 }
+
+/** A run directory's name: the run id, then the sanitized plan name (captured). */
+const RUN_DIR_NAME = /^\d{8}_\d{6}_\d{6}_[0-9a-f]{6}_(.+)$/;
 
 /** Results to reuse, with the resume message. */
 export function reusableResults(prior: PriorRun): Map<string, TaskResult> {

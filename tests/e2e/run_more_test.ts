@@ -544,3 +544,52 @@ tasks:
     assert.match(all, /imp token \*\*\*/);
   });
 });
+
+Deno.test("--resume-last takes a run of this very plan, and never one that is still running", async () => {
+  await withFiles({
+    "deploy.yaml": `name: deploy
+tasks:
+  - id: migrate
+    command: "echo deploy >> ran.txt; exit 1"
+  - id: release
+    depends_on: [migrate]
+    command: "echo release >> ran.txt"
+`,
+    "prod.yaml": `name: prod_deploy\ntasks:\n  - id: migrate\n    command: echo prod >> ran.txt\n`,
+    "live.yaml": `name: live\ntasks:\n  - id: long\n    command: sleep 30\n`,
+  }, async (dir) => {
+    assert.equal((await maestro(["run", "deploy.yaml"], dir)).code, 1);
+    assert.equal((await maestro(["run", "prod.yaml"], dir)).code, 0);
+    // "prod_deploy" ends like "deploy": its run must not be taken for deploy's
+    const resumed = await maestro(["run", "deploy.yaml", "--resume-last"], dir);
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assert.equal(await readFile(join(dir, "ran.txt"), "utf8"), "deploy\nprod\ndeploy\n");
+
+    const first = new Deno.Command(Deno.execPath(), {
+      args: cli(["run", "live.yaml"]),
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      assert.ok(
+        await until(() => {
+          try {
+            return Deno.readDirSync(join(dir, ".maestro-runs")).some((e) =>
+              e.name.endsWith("_live")
+            );
+          } catch {
+            return false;
+          }
+        }, 10_000),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const second = await maestro(["run", "live.yaml", "--resume-last"], dir);
+      assert.equal(second.code, 2, second.stderr);
+      assert.match(second.stderr, /E117 .* is still running/);
+    } finally {
+      first.kill("SIGINT");
+      await first.status;
+    }
+  });
+});
