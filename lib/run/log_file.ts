@@ -51,6 +51,7 @@ export class LogFile {
   #pendingSize = 0;
   #encoder = new TextEncoder();
   #mask: Masker;
+  #writeError: string | undefined;
   #hash = new Sha256();
   #native: NativeHash | undefined;
   #size = 0;
@@ -121,15 +122,27 @@ export class LogFile {
     const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join("");
     this.#pending = [];
     this.#pendingSize = 0;
+    // after a failed write (disk full) the log stays as it is: the run goes on without it
+    if (this.#writeError !== undefined) return;
     const bytes = this.#encoder.encode(text);
+    try {
+      this.open();
+      const file = this.#file!;
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    } catch (error) {
+      this.#writeError = error instanceof Error ? error.message : String(error);
+      return;
+    }
     if (this.#native) this.#native.update(bytes);
     else this.#hash.update(bytes);
     this.#size += bytes.length;
-    this.open();
-    const file = this.#file!;
-    let written = 0;
-    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
     if (!this.#native && this.#size >= NATIVE_HASH_AFTER) this.#goNative();
+  }
+
+  /** Why the log could not be written to the end (disk full...), or undefined. */
+  get writeError(): string | undefined {
+    return this.#writeError;
   }
 
   /** Continues with the native hash when it is loaded: the bytes so far are read back once. */
@@ -165,12 +178,20 @@ export class LogFile {
     if (this.#closed) return DONE;
     try {
       this.open();
-      this.#flush();
-    } finally {
-      this.#closed = true;
-      this.#file?.close();
+    } catch (error) {
+      this.#writeError ??= error instanceof Error ? error.message : String(error);
     }
-    rememberFileHash(this.#path, this.#native?.digest("hex") ?? this.#hash.digest(), this.#size);
+    this.#flush();
+    this.#closed = true;
+    try {
+      this.#file?.close();
+    } catch (error) {
+      this.#writeError ??= error instanceof Error ? error.message : String(error);
+    }
+    // a short log is hashed from the file itself when an event needs it (fileHashSync)
+    if (this.#writeError === undefined) {
+      rememberFileHash(this.#path, this.#native?.digest("hex") ?? this.#hash.digest(), this.#size);
+    }
     return DONE;
   }
 }

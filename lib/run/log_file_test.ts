@@ -97,3 +97,12 @@ Deno.test("a result file created ahead is the one the atomic write fills and ren
     return Promise.resolve();
   });
 });
+
+Deno.test("a log that cannot be written (disk full) records why and never throws", async () => {
+  // writes to /dev/full fail with ENOSPC, as on a full disk
+  const log = LogFile.createSync("/dev/full");
+  log.write("x".repeat(200_000));
+  log.line("more");
+  await log.close();
+  assert.match(log.writeError ?? "", /No space left/);
+});

@@ -177,6 +177,9 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     log.line(`status=${fields.status}`);
     log.line(`message=${fields.message}`);
     await log.close();
+    if (log.writeError !== undefined) {
+      fields = { ...fields, message: `${fields.message} (log incomplete: ${log.writeError})` };
+    }
     const result = makeResult({
       ...fields,
       task_id: task.id,
