@@ -12,8 +12,8 @@ import { localMinute } from "../cost/period.ts";
 /** Where a reporter writes lines. */
 export type LineSink = (line: string) => void;
 
-/** Writes one line to stdout synchronously (keeps ordering with stderr and exits). */
-export const stdoutSink: LineSink = (() => {
+/** Writes one line to a terminal synchronously (keeps ordering with stderr and exits). */
+function terminalSink(): LineSink {
   const encoder = new TextEncoder();
   let broken = false;
   return (line: string) => {
@@ -23,14 +23,74 @@ export const stdoutSink: LineSink = (() => {
     try {
       while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
     } catch {
-      // a closed pipe (`maestro run ... | head`) must not break the run itself
       broken = true;
     }
   };
-})();
+}
+
+/** What {@linkcode queuedSink} needs. */
+export interface QueuedSinkOptions {
+  /** Writes some bytes, resolving to how many were written. @default Deno.stdout.write */
+  write?: (bytes: Uint8Array) => Promise<number>;
+  /** Bytes that may wait for a slow reader before lines are dropped. @default 8 MiB */
+  maxQueuedBytes?: number;
+  /** The line that says how many lines were dropped, written once the reader catches up. */
+  droppedNote: (lines: number) => string;
+}
+
+/**
+ * Lines written in order without blocking the run: a reader that stops reading (`| less`, a
+ * stuck log shipper) must not hold back timeouts and Ctrl-C, as a blocking write would (Deno's
+ * async write waits on another thread). Up to `maxQueuedBytes` wait in memory; past that,
+ * lines are dropped and counted, and `droppedNote` says how many when the reader catches up
+ * (events.jsonl has every event). A closed pipe (`| head`) stops the output, not the run.
+ * Pending lines keep the process alive until written, so none is lost at the end.
+ */
+export function queuedSink(options: QueuedSinkOptions): LineSink {
+  const write = options.write ?? ((bytes: Uint8Array) => Deno.stdout.write(bytes));
+  const max = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+  const encoder = new TextEncoder();
+  let queued = 0;
+  let dropped = 0;
+  let broken = false;
+  let chain: Promise<void> = Promise.resolve();
+  const guarded = async (bytes: Uint8Array) => {
+    if (broken) return;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await write(bytes.subarray(written));
+    } catch {
+      broken = true;
+    }
+  };
+  return (line: string) => {
+    if (broken) return;
+    const bytes = encoder.encode(line + "\n");
+    if (queued + bytes.length > max) {
+      // the note goes where the gap is: after the lines queued before it
+      if (dropped++ === 0) {
+        chain = chain.then(() => {
+          const note = encoder.encode(options.droppedNote(dropped) + "\n");
+          dropped = 0;
+          return guarded(note);
+        });
+      }
+      return;
+    }
+    queued += bytes.length;
+    chain = chain.then(() => guarded(bytes)).finally(() => queued -= bytes.length);
+  };
+}
+
+/** stdout for a view: synchronous on a terminal, queued on a pipe or a file. */
+function stdoutSink(droppedNote: (lines: number) => string): LineSink {
+  return Deno.stdout.isTerminal() ? terminalSink() : queuedSink({ droppedNote });
+}
 
 /** The `--output jsonl` view. */
-export function jsonlReporter(sink: LineSink = stdoutSink): EventSubscriber {
+export function jsonlReporter(
+  sink: LineSink = stdoutSink((lines) => JSON.stringify({ event: "output_dropped", lines })),
+): EventSubscriber {
   return (record: EventRecord) => sink(record.line ?? JSON.stringify(record.event));
 }
 
@@ -159,7 +219,13 @@ function budgetStartLine(event: Extract<RunEvent, { event: "budget_start" }>): s
 }
 
 /** The `--output text` view. */
-export function textReporter(sink: LineSink = stdoutSink, verbose = false): EventSubscriber {
+export function textReporter(
+  sink: LineSink = stdoutSink((lines) =>
+    `maestro: ${lines} line(s) of output dropped: stdout was not read in time (events.jsonl ` +
+    "has every event)"
+  ),
+  verbose = false,
+): EventSubscriber {
   return (record: EventRecord) => {
     const line = textLine(record.event, verbose);
     if (line !== undefined) sink(line);
