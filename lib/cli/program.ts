@@ -172,6 +172,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       { name: "resume-last", type: "boolean", description: "resume the latest run of the plan" },
       {
+        name: "wait-orphans",
+        type: "boolean",
+        description:
+          "on resume, wait for processes the earlier run left alive instead of stopping them",
+      },
+      {
         name: "execution-profile",
         type: "string",
         value: "profile",
@@ -216,6 +222,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         parallel: o.flag("parallel"),
         resume: o.string("resume"),
         resumeLast: o.flag("resume-last"),
+        waitOrphans: o.flag("wait-orphans"),
         executionProfile: o.string("execution-profile"),
         db: o.string("db"),
         store: o.flag("store"),

@@ -50,6 +50,8 @@ export interface RunCommandOptions {
   parallel?: boolean;
   resume?: string;
   resumeLast?: boolean;
+  /** `--wait-orphans`: wait for the resumed run's live processes instead of stopping them. */
+  waitOrphans?: boolean;
   verbose?: boolean;
   /** `--execution-profile plan|safe|yolo`: how much engine agents may do unasked. */
   executionProfile?: string;
@@ -267,6 +269,9 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     throw usage("--resume and --resume-last take exactly one plan");
   }
   if (options.resume && options.resumeLast) throw usage("use either --resume or --resume-last");
+  if (options.waitOrphans && !options.resume && !options.resumeLast) {
+    throw usage("--wait-orphans goes with --resume or --resume-last");
+  }
   const profile = options.executionProfile ?? "plan";
   if (!(EXECUTION_PROFILES as readonly string[]).includes(profile)) {
     throw usage(`--execution-profile expects plan, safe or yolo, got "${profile}"`);
@@ -328,6 +333,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       approve: ttyApprover(),
       maskSecrets: options.maskSecrets,
       resumeFrom: resumeFrom.get(plan),
+      waitOrphans: options.waitOrphans === true,
       executionProfile: profile as ExecutionProfile,
       onEvent: (record) => {
         trackGroups(record);

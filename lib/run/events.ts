@@ -268,6 +268,8 @@ export interface EventPayloads {
   leftovers_removed: { from_run: string; files: string[] };
   /** Resume stopped a process left by an earlier, killed run. */
   orphan_stopped: { task_id: string; pgid: number; from_run: string };
+  /** Resume (`--wait-orphans`) waits for a process group left by an earlier, killed run. */
+  orphan_wait: { task_id: string; pgid: number; from_run: string };
   /** A task reached its final status (with its artifact hashes). */
   task_complete: {
     task_id: string;

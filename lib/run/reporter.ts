@@ -171,6 +171,9 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
       return `maestro: removed ${event.files.length} temp file(s) left in ${event.from_run}`;
     case "orphan_stopped":
       return `maestro: stopped process group ${event.pgid} left by ${event.task_id} in ${event.from_run}`;
+    case "orphan_wait":
+      return `maestro: waiting for process group ${event.pgid} left by ${event.task_id} in ` +
+        `${event.from_run} to end (--wait-orphans)`;
     case "approval_response":
       return event.approved ? undefined : `- ${event.task_id} approval denied (${event.by})`;
     case "budget_start":

@@ -161,27 +161,45 @@ export function reusableResults(prior: PriorRun): Map<string, TaskResult> {
   return reused;
 }
 
-/** Ids of live processes whose process group is `pgid` and that belong to run `runId`. */
-function membersOfRun(pgid: number, runId: string): number[] {
-  const members: number[] = [];
+/** A live process an earlier run started: it carries the run's id in its environment. */
+export interface RunProcess {
+  pid: number;
+  pgid: number;
+  /** Its `MAESTRO_TASK_ID`, or "" when it has none. */
+  taskId: string;
+}
+
+/**
+ * Live processes carrying `MAESTRO_RUN_ID=<runId>`: every task of a run gets it, and its
+ * children inherit it, also those that left the task's process group (`setsid`, a daemon).
+ * A process of another program that reused a pid or a group id never carries it.
+ */
+export function processesOfRun(runId: string): RunProcess[] {
+  const found: RunProcess[] = [];
   let entries: string[];
   try {
     entries = Array.from(Deno.readDirSync("/proc"), (entry) => entry.name);
   } catch {
-    return members;
+    return found;
   }
+  const mark = `MAESTRO_RUN_ID=${runId}`;
   for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!/^\d+$/.test(name) || Number(name) === Deno.pid) continue;
     try {
+      const environ = Deno.readTextFileSync(`/proc/${name}/environ`).split("\0");
+      if (!environ.includes(mark)) continue;
       const stat = Deno.readTextFileSync(`/proc/${name}/stat`);
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid || fields[0] === "Z") continue;
-      // Only a process carrying the earlier run's id: a reused pgid is never touched.
-      const environ = Deno.readTextFileSync(`/proc/${name}/environ`).split("\0");
-      if (environ.includes(`MAESTRO_RUN_ID=${runId}`)) members.push(Number(name));
+      if (fields[0] === "Z") continue;
+      const task = environ.find((entry) => entry.startsWith("MAESTRO_TASK_ID="));
+      found.push({
+        pid: Number(name),
+        pgid: Number(fields[2]),
+        taskId: task ? task.slice("MAESTRO_TASK_ID=".length) : "",
+      });
     } catch { /* ended meanwhile, or not ours to read */ }
   }
-  return members;
+  return found;
 }
 
 /**
@@ -224,19 +242,60 @@ export function sweepLeftovers(path: string): string[] {
 }
 
 /**
- * Stops process groups of an earlier run that are still alive.
+ * Stops every process an earlier run left alive (its recorded task groups and anything that
+ * carries its run id, e.g. a grandchild orphaned by a `kill -9` of maestro, or one that
+ * detached with `setsid`): each one's process group, then the process itself.
  *
- * @returns the groups stopped
+ * @returns the groups stopped, with the task that started them
  */
 export function stopOrphans(prior: PriorRun): Array<{ taskId: string; pgid: number }> {
   if (!prior.runId || Deno.build.os !== "linux") return [];
-  const stopped: Array<{ taskId: string; pgid: number }> = [];
-  const seen = new Set<number>();
-  for (const group of prior.groups) {
-    if (seen.has(group.pgid)) continue;
-    seen.add(group.pgid);
-    if (membersOfRun(group.pgid, prior.runId).length === 0) continue;
-    if (killGroup(group.pgid, "SIGKILL")) stopped.push(group);
+  const recorded = new Map(prior.groups.map((g) => [g.pgid, g.taskId]));
+  const stopped = new Map<number, string>();
+  for (const process of processesOfRun(prior.runId)) {
+    if (!stopped.has(process.pgid)) {
+      // a group with a member of that run is the run's: a reused group id has none
+      killGroup(process.pgid, "SIGKILL");
+      stopped.set(process.pgid, recorded.get(process.pgid) ?? process.taskId);
+    }
+    try {
+      Deno.kill(process.pid, "SIGKILL");
+    } catch { /* ended with its group */ }
   }
-  return stopped;
+  return [...stopped].map(([pgid, taskId]) => ({ taskId, pgid }));
+}
+
+/**
+ * `--wait-orphans`: waits until no process of an earlier run is alive, instead of stopping
+ * them; `onWait` is told about each process group once.
+ *
+ * @returns false when `signal` ended the wait first
+ */
+export async function waitForOrphans(
+  prior: PriorRun,
+  signal: AbortSignal,
+  onWait: (group: { taskId: string; pgid: number }) => void,
+  pollMs = 200,
+): Promise<boolean> {
+  if (!prior.runId || Deno.build.os !== "linux") return true;
+  const told = new Set<number>();
+  for (;;) {
+    const alive = processesOfRun(prior.runId);
+    if (alive.length === 0) return true;
+    for (const process of alive) {
+      if (told.has(process.pgid)) continue;
+      told.add(process.pgid);
+      onWait({ taskId: process.taskId, pgid: process.pgid });
+    }
+    if (signal.aborted) return false;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      signal.addEventListener("abort", done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+    });
+  }
 }

@@ -32,7 +32,13 @@ import { EventBus, EventLog, type EventSubscriber, maskDeep } from "./events.ts"
 import { ManifestSpool, streamedEntry, writeStreamedManifest } from "./manifest_writer.ts";
 import { isoMicros, makeResult, nowMicros, type TaskResult } from "./result.ts";
 import { TaskFacts } from "./task_facts.ts";
-import { readPriorRun, reusableResults, stopOrphans, sweepLeftovers } from "./resume.ts";
+import {
+  readPriorRun,
+  reusableResults,
+  stopOrphans,
+  sweepLeftovers,
+  waitForOrphans,
+} from "./resume.ts";
 import { schedule, type SkipReason } from "./scheduler.ts";
 import type { GroupOutcome } from "./groups.ts";
 import { excludedTasks, type Selection } from "./selection.ts";
@@ -78,6 +84,8 @@ export interface RunPlanOptions extends Selection {
   maskSecrets?: boolean;
   /** An earlier run directory: reuse its succeeded tasks, run the rest. */
   resumeFrom?: string;
+  /** With `resumeFrom`: wait for the earlier run's live processes to end instead of stopping them. */
+  waitOrphans?: boolean;
   /** Receives every event (including the unlogged task_output). */
   onEvent?: EventSubscriber;
   /**
@@ -204,8 +212,25 @@ export async function runPlan(
     if (leftovers.length > 0) {
       bus.emit("leftovers_removed", { from_run: prior.path, files: leftovers });
     }
-    for (const group of stopOrphans(prior)) {
-      bus.emit("orphan_stopped", { task_id: group.taskId, pgid: group.pgid, from_run: prior.path });
+    if (options.waitOrphans) {
+      await waitForOrphans(
+        prior,
+        signal,
+        (group) =>
+          bus.emit("orphan_wait", {
+            task_id: group.taskId,
+            pgid: group.pgid,
+            from_run: prior.path,
+          }),
+      );
+    } else {
+      for (const group of stopOrphans(prior)) {
+        bus.emit("orphan_stopped", {
+          task_id: group.taskId,
+          pgid: group.pgid,
+          from_run: prior.path,
+        });
+      }
     }
     for (const [id, result] of reusableResults(prior)) {
       // a group's status is always derived again from its members

@@ -369,6 +369,50 @@ tasks:
   );
 }
 
+// A process that left its task's group (setsid) survives even the spawn server's cleanup;
+// the run id in its environment still ties it to the killed run.
+for (const wait of [false, true]) {
+  const how = wait ? "--wait-orphans waits for it" : "resume stops it";
+  Deno.test(`after kill -9, a process that left its task's group is found; ${how}`, async () => {
+    const marker = `maestro-e2e-setsid-${crypto.randomUUID().slice(0, 8)}`;
+    await withPlan(
+      `name: detach
+defaults:
+  env:
+    E2E_MARK: ${marker}
+tasks:
+  - id: bg
+    command: "if [ -f resumed ]; then echo done; else setsid sleep 3 & sleep 30; fi"
+`,
+      async (dir) => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml"],
+          cwd: dir,
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        await waitFor(() => processesWith(marker).length >= 3);
+        Deno.kill(child.pid, "SIGKILL");
+        await child.status;
+        // the server kills the task's group; the setsid sleep is in a group of its own
+        await waitFor(() => processesWith(marker).length === 1, 3000);
+        await writeFile(join(dir, "resumed"), "");
+        const started = Date.now();
+        const args = ["run", "plan.yaml", "--resume-last", ...(wait ? ["--wait-orphans"] : [])];
+        const resume = await maestro(args, dir);
+        assert.equal(resume.code, 0, resume.stdout + resume.stderr);
+        assert.deepEqual(processesWith(marker), []);
+        if (wait) {
+          assert.match(resume.stdout, /waiting for process group \d+ left by bg/);
+          assert.ok(Date.now() - started >= 1000, "the resume did not wait");
+        } else {
+          assert.match(resume.stdout, /stopped process group \d+ left by bg/);
+        }
+      },
+    );
+  });
+}
+
 Deno.test("an invalid plan exits 2 and an engine task whose CLI is missing fails clearly", async () => {
   await withPlan(
     `name: bad\ntasks:\n  - id: a\n    depends_on: [zzz]\n    command: "true"\n`,
