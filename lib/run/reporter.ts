@@ -12,7 +12,7 @@ import { localMinute } from "../cost/period.ts";
 /** Where a reporter writes lines. */
 export type LineSink = (line: string) => void;
 
-/** Writes one line to a terminal synchronously (keeps ordering with stderr and exits). */
+/** Writes one line to stdout synchronously (keeps ordering with stderr and exits). */
 function terminalSink(): LineSink {
   const encoder = new TextEncoder();
   let broken = false;
@@ -82,9 +82,23 @@ export function queuedSink(options: QueuedSinkOptions): LineSink {
   };
 }
 
-/** stdout for a view: synchronous on a terminal, queued on a pipe or a file. */
+/**
+ * stdout for a view: queued on a pipe or a socket, where a reader can stop reading;
+ * synchronous on a terminal (keeps ordering with stderr), a file or /dev/null, which never
+ * hold a write back for long, and cost one system call per line instead of an async op.
+ */
 function stdoutSink(droppedNote: (lines: number) => string): LineSink {
-  return Deno.stdout.isTerminal() ? terminalSink() : queuedSink({ droppedNote });
+  return readerCanStall() ? queuedSink({ droppedNote }) : terminalSink();
+}
+
+/** Whether stdout is a pipe or a socket (Linux: /proc; elsewhere assumed so, unless a terminal). */
+function readerCanStall(): boolean {
+  if (Deno.stdout.isTerminal()) return false;
+  try {
+    return /^(pipe|socket):/.test(Deno.readLinkSync("/proc/self/fd/1"));
+  } catch {
+    return true;
+  }
 }
 
 /** The `--output jsonl` view. */
