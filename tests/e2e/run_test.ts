@@ -41,6 +41,21 @@ interface Manifest {
   task_results: Record<string, { status: string; message: string; exit_code: number | null }>;
 }
 
+/** Starts `maestro run plan.yaml` in `dir` in the background (to signal or kill it). */
+function startRun(
+  dir: string,
+  output: "piped" | "null",
+  env: Record<string, string> = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml"],
+    cwd: dir,
+    env,
+    stdout: output,
+    stderr: output,
+  }).spawn();
+}
+
 async function waitFor(check: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -263,12 +278,7 @@ tasks:
     command: echo after
 `,
     async (dir) => {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml"],
-        cwd: dir,
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const child = startRun(dir, "piped");
       await waitFor(() => processesWith(marker).length >= 2);
       Deno.kill(child.pid, "SIGINT");
       const out = await child.output();
@@ -318,13 +328,7 @@ tasks:
     command: echo last
 `,
     async (dir) => {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml"],
-        cwd: dir,
-        env: spawnServer ? {} : { MAESTRO_SPAWN_SERVER: "off" },
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const child = startRun(dir, "null", spawnServer ? {} : { MAESTRO_SPAWN_SERVER: "off" });
       // sh and its two sleeps
       await waitFor(() => processesWith(marker).length >= 3);
       Deno.kill(child.pid, "SIGKILL");
@@ -385,12 +389,7 @@ tasks:
     command: "if [ -f resumed ]; then echo done; else setsid sleep 3 & sleep 30; fi"
 `,
       async (dir) => {
-        const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--no-prompt", CLI, "run", "plan.yaml"],
-          cwd: dir,
-          stdout: "null",
-          stderr: "null",
-        }).spawn();
+        const child = startRun(dir, "null");
         await waitFor(() => processesWith(marker).length >= 3);
         Deno.kill(child.pid, "SIGKILL");
         await child.status;
