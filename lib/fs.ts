@@ -5,6 +5,20 @@
  * @module
  */
 
+/**
+ * Writes all of `bytes` with synchronous writes (a write may take only part of them).
+ *
+ * @param target a file, or stdout
+ * @param bytes what to write
+ */
+export function writeAllSync(
+  target: { writeSync(p: Uint8Array): number },
+  bytes: Uint8Array,
+): void {
+  let written = 0;
+  while (written < bytes.length) written += target.writeSync(bytes.subarray(written));
+}
+
 /** True when something exists at `path`. */
 export function pathExists(path: string): boolean {
   try {

@@ -22,9 +22,8 @@ import { killGroup } from "../run/process.ts";
 import { jsonlReporter, textReporter } from "../run/reporter.ts";
 import { findLastRun, runPlanName } from "../run/resume.ts";
 import { excludedTasks, type Selection } from "../run/selection.ts";
-import { join, resolve } from "../path.ts";
-import { scanLiveRuns } from "../inspect/liveness.ts";
-import { RUN_FILES } from "../run/artifacts.ts";
+import { resolve } from "../path.ts";
+import { holdsEventLog, scanLiveRuns } from "../inspect/liveness.ts";
 import { type RunManifest, runPlan } from "../run/run_plan.ts";
 import { issueLines } from "./output.ts";
 import { EXECUTION_PROFILES } from "../run/engine_executor.ts";
@@ -63,7 +62,6 @@ export interface RunCommandOptions {
   cache?: boolean;
 }
 
-/** Splits repeatable, comma-separated id lists. */
 /** A comma-separated list flag; a flag given with nothing in it is a usage error. */
 function ids(flag: string, values: readonly string[] | undefined): string[] | undefined {
   // repeatable flags come as [] when absent
@@ -114,24 +112,13 @@ function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | un
     );
   }
   // its maestro still writes events.jsonl: resuming would stop that run's tasks as orphans
-  if (runHeldOpen(path)) {
+  if (holdsEventLog(scanLiveRuns(), path)) {
     throw new MaestroError("E117", `${shown} is still running`, {
       hint: "wait for it to end (or stop it with Ctrl-C), then resume",
       exitCode: EXIT.invalid,
     });
   }
   return path;
-}
-
-/** Whether a live process (the run's maestro) holds the run's events.jsonl open. */
-function runHeldOpen(path: string): boolean {
-  const live = scanLiveRuns();
-  const log = join(path, RUN_FILES.events);
-  let real = log;
-  try {
-    real = Deno.realPathSync(log);
-  } catch { /* no event log */ }
-  return live.openEventLogs.has(log) || live.openEventLogs.has(real);
 }
 
 function usage(message: string): MaestroError {

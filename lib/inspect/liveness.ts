@@ -73,13 +73,21 @@ export function runLiveness(dir: string, runId: string, scan: () => LiveScan): L
   if (pathExists(join(dir, RUN_FILES.manifest))) return "finished";
   const live = scan();
   if (!live.known) return "unknown";
+  return holdsEventLog(live, dir) || live.runIds.has(runId) ? "running" : "stopped";
+}
+
+/**
+ * Whether a live process (the run's maestro) has the run's events.jsonl open: the run itself
+ * is still going, not only processes it left behind.
+ *
+ * @param live a {@linkcode scanLiveRuns} result
+ * @param dir the run directory
+ */
+export function holdsEventLog(live: LiveScan, dir: string): boolean {
   const log = join(dir, RUN_FILES.events);
   let real = log;
   try {
     real = Deno.realPathSync(log);
   } catch { /* no event log */ }
-  if (live.openEventLogs.has(log) || live.openEventLogs.has(real) || live.runIds.has(runId)) {
-    return "running";
-  }
-  return "stopped";
+  return live.openEventLogs.has(log) || live.openEventLogs.has(real);
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { writeAllSync } from "../fs.ts";
 import { join } from "../path.ts";
 import { EXIT, MaestroError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
@@ -117,8 +118,7 @@ export function writeTextAtomic(path: string, text: string): Uint8Array {
   try {
     if (ready) {
       try {
-        let written = 0;
-        while (written < bytes.length) written += ready.file.writeSync(bytes.subarray(written));
+        writeAllSync(ready.file, bytes);
       } finally {
         ready.file.close();
       }

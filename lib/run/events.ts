@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { writeAllSync } from "../fs.ts";
 import { sha256Hex } from "../sha256.ts";
 import { canonicalJson } from "./canonical_json.ts";
 
@@ -372,8 +373,7 @@ export class EventLog {
     const line = JSON.stringify({ ...event, seq: this.#seq, prev_hash: this.#prev, hash });
     const bytes = this.#encoder.encode(line + "\n");
     // one write call per line: a kill -9 can only leave the last line half-written
-    let written = 0;
-    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    writeAllSync(this.#file, bytes);
     this.#seq++;
     this.#prev = hash;
     return line;

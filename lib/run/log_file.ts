@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { writeAllSync } from "../fs.ts";
 import type { Masker } from "../security/mask.ts";
 import { Sha256 } from "../sha256.ts";
 import { rememberFileHash } from "./artifacts.ts";
@@ -127,9 +128,7 @@ export class LogFile {
     const bytes = this.#encoder.encode(text);
     try {
       this.open();
-      const file = this.#file!;
-      let written = 0;
-      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      writeAllSync(this.#file!, bytes);
     } catch (error) {
       this.#writeError = error instanceof Error ? error.message : String(error);
       return;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { writeAllSync } from "../fs.ts";
 import { Sha256 } from "../sha256.ts";
 import {
   type ManifestInput,
@@ -93,8 +94,7 @@ class AtomicWriter {
   #writeAll(bytes: Uint8Array): void {
     this.#hash.update(bytes);
     this.size += bytes.length;
-    let written = 0;
-    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    writeAllSync(this.#file, bytes);
   }
 
   commit(): string {
@@ -194,8 +194,7 @@ export class ManifestSpool {
   add(index: number, entry: string): void {
     const bytes = encoder.encode(entry);
     this.#file.seekSync(this.#end, Deno.SeekMode.Start);
-    let written = 0;
-    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    writeAllSync(this.#file, bytes);
     this.#offset[index] = this.#end;
     this.#length[index] = bytes.length;
     this.#end += bytes.length;

@@ -547,15 +547,15 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     return { ...base, exitCode: CANCEL_EXIT_CODE, cancelled: true, durationSec: 0, pid: 0 };
   }
   const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
-  // a piece of an endless line was written: what comes next continues that line in the log
-  const midLine = { stdout: false, stderr: false };
+  // a piece of an endless stderr line was written: what comes next continues it, unmarked
+  let stderrMidLine = false;
+  // tails are copied into results, feedback and messages, and cut there: masked first
+  const tailed = (line: string) => tailLine(spec.log.masked(line));
   // One log write per batch; only the lines that can still be in a tail are kept.
   const onBatch = (name: "stdout" | "stderr", batch: { lines: string[]; piece?: string }) => {
     const { lines, piece } = batch;
     if (lines.length === 0 && piece === undefined) return;
     const kept = piece === undefined ? lines : [...lines, piece];
-    // tails are copied into results, feedback and messages, and cut there: masked first
-    const tailed = (line: string) => tailLine(spec.log.masked(line));
     if (name === "stdout") {
       for (const line of kept.slice(-stdoutTail.size)) stdoutTail.push(tailed(line));
       for (const line of kept.slice(-outputTail.size)) outputTail.push(tailed(line));
@@ -565,10 +565,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
         outputTail.push(`[stderr] ${tailed(line)}`);
       }
       // "[stderr] " starts each line of the log, not each piece of one
-      const marked = kept.map((line, i) => i === 0 && midLine.stderr ? line : `[stderr] ${line}`);
+      const marked = kept.map((line, i) => i === 0 && stderrMidLine ? line : `[stderr] ${line}`);
       spec.log.write(marked.join("\n") + (piece === undefined ? "\n" : ""));
+      stderrMidLine = piece !== undefined;
     }
-    midLine[name] = piece !== undefined;
     spec.onLines?.(name, kept);
   };
   let child: StartedChild;

@@ -8,24 +8,32 @@
  */
 import type { EventRecord, EventSubscriber, RunEvent } from "./events.ts";
 import { localMinute } from "../cost/period.ts";
+import { writeAllSync } from "../fs.ts";
 
 /** Where a reporter writes lines. */
 export type LineSink = (line: string) => void;
 
-/** Writes one line to stdout synchronously (keeps ordering with stderr and exits). */
-function terminalSink(): LineSink {
+/**
+ * Writes text to stdout synchronously (keeps ordering with stderr and exits). A closed pipe or
+ * terminal stops the output, not the run. Also the live view's writer (lib/term/live.ts).
+ */
+export function syncStdoutWriter(): (text: string) => void {
   const encoder = new TextEncoder();
   let broken = false;
-  return (line: string) => {
+  return (text: string) => {
     if (broken) return;
-    const bytes = encoder.encode(line + "\n");
-    let written = 0;
     try {
-      while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+      writeAllSync(Deno.stdout, encoder.encode(text));
     } catch {
       broken = true;
     }
   };
+}
+
+/** Writes one line to stdout synchronously. */
+function terminalSink(): LineSink {
+  const write = syncStdoutWriter();
+  return (line: string) => write(line + "\n");
 }
 
 /** What {@linkcode queuedSink} needs. */

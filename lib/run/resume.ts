@@ -12,6 +12,7 @@ import { join } from "../path.ts";
 import { RUN_FILES, sanitizePlanName, taskFiles } from "./artifacts.ts";
 import type { TaskStatus } from "./events.ts";
 import { killGroup } from "./process.ts";
+import { abortableSleep } from "./attempt_helpers.ts";
 import type { TaskResult } from "./result.ts";
 
 /** Statuses whose results a resume reuses: a succeeded task is never re-run. */
@@ -288,14 +289,6 @@ export async function waitForOrphans(
       onWait({ taskId: process.taskId, pgid: process.pgid });
     }
     if (signal.aborted) return false;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, pollMs);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
+    await abortableSleep(pollMs, signal);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { createLogUpdate } from "log-update";
 import type { EventRecord, EventSubscriber } from "../run/events.ts";
-import { textLine } from "../run/reporter.ts";
+import { syncStdoutWriter, textLine } from "../run/reporter.ts";
 import { type FrameStyle, LiveState } from "./live_state.ts";
 
 /** Options of {@linkcode createLiveView}. */
@@ -40,21 +40,6 @@ export interface LiveView {
 const HIDE_CURSOR = "\x1b[?25l";
 const SHOW_CURSOR = "\x1b[?25h";
 
-function stdoutWriter(): (text: string) => void {
-  const encoder = new TextEncoder();
-  let broken = false;
-  return (text) => {
-    if (broken) return;
-    const bytes = encoder.encode(text);
-    let written = 0;
-    try {
-      while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
-    } catch {
-      broken = true; // a closed terminal must not break the run
-    }
-  };
-}
-
 function consoleSize(): { columns: number; rows: number } {
   try {
     return Deno.consoleSize();
@@ -70,7 +55,7 @@ export function colorAllowed(): boolean {
 
 /** Starts a live view; it draws once the first `run_start` arrives. */
 export function createLiveView(options: LiveViewOptions = {}): LiveView {
-  const write = options.write ?? stdoutWriter();
+  const write = options.write ?? syncStdoutWriter();
   const size = options.size ?? consoleSize;
   const color = options.color ?? colorAllowed();
   const interval = options.intervalMs ?? 100;
