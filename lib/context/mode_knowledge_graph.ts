@@ -13,7 +13,7 @@
  */
 import { bm25Scores } from "./bm25.ts";
 import { type Entity, extractGraph, type Relation } from "./entities.ts";
-import { round, selectiveMode } from "./mode_selective.ts";
+import { round, selectiveFallback } from "./mode_selective.ts";
 import { terms } from "./terms.ts";
 import { estimateTokens } from "./tokens.ts";
 import type { ContextItem, ModeResult, Upstream } from "./types.ts";
@@ -61,14 +61,12 @@ export function knowledgeGraphMode(
     }
   }
   if (nodes.size === 0) {
-    const fallback = selectiveMode(upstreams, queryTerms, budget);
-    return {
-      ...fallback,
-      notes: [
-        "no entities found in the upstream output: selected as `selective` does",
-        ...fallback.notes ?? [],
-      ],
-    };
+    return selectiveFallback(
+      "no entities found in the upstream output",
+      upstreams,
+      queryTerms,
+      budget,
+    );
   }
   for (const edge of edges.values()) {
     nodes.get(edge.from.toLowerCase())!.degree++;

@@ -31,6 +31,25 @@ interface Candidate {
 }
 
 /**
+ * `selective`'s result, noting why a mode that found nothing of its own kind (facts, entities)
+ * fell back to it: context is never dropped silently.
+ *
+ * @param why what the mode did not find, e.g. "no code facts in the upstream output"
+ */
+export function selectiveFallback(
+  why: string,
+  upstreams: readonly Upstream[],
+  queryTerms: readonly string[],
+  budget: number,
+): ModeResult {
+  const fallback = selectiveMode(upstreams, queryTerms, budget);
+  return {
+    ...fallback,
+    notes: [`${why}: selected as \`selective\` does`, ...fallback.notes ?? []],
+  };
+}
+
+/**
  * Builds `selective` context.
  *
  * @param upstreams the upstreams, in `context_from` order

@@ -13,7 +13,7 @@
  */
 import { bm25Scores } from "./bm25.ts";
 import { type CodeFact, codeFacts } from "./code_facts.ts";
-import { round, selectiveMode } from "./mode_selective.ts";
+import { round, selectiveFallback } from "./mode_selective.ts";
 import { terms } from "./terms.ts";
 import { estimateTokens, truncateToTokens } from "./tokens.ts";
 import type { ContextItem, ModeResult, Upstream } from "./types.ts";
@@ -68,14 +68,7 @@ export function structuralMode(
     }
   }
   if (facts.length === 0) {
-    const fallback = selectiveMode(upstreams, queryTerms, budget);
-    return {
-      ...fallback,
-      notes: [
-        "no code facts in the upstream output: selected as `selective` does",
-        ...fallback.notes ?? [],
-      ],
-    };
+    return selectiveFallback("no code facts in the upstream output", upstreams, queryTerms, budget);
   }
   const base = bm25Scores(
     facts.map((f) => terms(`${f.name} ${f.file ?? ""} ${f.line}`)),
