@@ -77,26 +77,40 @@ function ids(flag: string, values: readonly string[] | undefined): string[] | un
  * only share their ids).
  */
 function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | undefined {
-  let path: string;
-  let shown: string;
-  if (options.resumeLast) {
-    const root = options.runDir ?? plan.ir.run_dir;
-    const last = findLastRun(root, plan.ir.name);
-    if (!last) {
-      throw new MaestroError("E112", `no earlier run of plan "${plan.ir.name}" under ${root}`, {
-        exitCode: EXIT.invalid,
-      });
-    }
-    path = shown = last;
-  } else if (options.resume !== undefined) {
-    path = resolve(options.resume);
-    shown = options.resume;
-  } else {
-    return undefined;
+  const path = options.resumeLast
+    ? lastRunOf(plan, options.runDir)
+    : options.resume === undefined
+    ? undefined
+    : namedRunOf(plan, options.resume);
+  if (path === undefined) return undefined;
+  // its maestro still writes events.jsonl: resuming would stop that run's tasks as orphans
+  if (holdsEventLog(scanLiveRuns(), path)) {
+    throw new MaestroError("E117", `${options.resume ?? path} is still running`, {
+      hint: "wait for it to end (or stop it with Ctrl-C), then resume",
+      exitCode: EXIT.invalid,
+    });
   }
+  return path;
+}
+
+/** `--resume-last`: findLastRun already took only runs that record this plan. */
+function lastRunOf(plan: LoadedPlan, runDir: string | undefined): string {
+  const root = runDir ?? plan.ir.run_dir;
+  const last = findLastRun(root, plan.ir.name);
+  if (!last) {
+    throw new MaestroError("E112", `no earlier run of plan "${plan.ir.name}" under ${root}`, {
+      exitCode: EXIT.invalid,
+    });
+  }
+  return last;
+}
+
+/** `--resume <dir>`: a run directory, of this plan. */
+function namedRunOf(plan: LoadedPlan, dir: string): string {
+  const path = resolve(dir);
   const planName = runPlanName(path);
   if (planName === undefined) {
-    throw new MaestroError("E113", `${shown} is not a run directory (no events.jsonl)`, {
+    throw new MaestroError("E113", `${dir} is not a run directory (no events.jsonl)`, {
       hint: "pass a folder under the plan's run_dir, or use --resume-last",
       exitCode: EXIT.invalid,
     });
@@ -104,19 +118,12 @@ function resumeSource(plan: LoadedPlan, options: RunCommandOptions): string | un
   if (planName !== null && planName !== plan.ir.name) {
     throw new MaestroError(
       "E115",
-      `${shown} is a run of plan "${planName}", not of "${plan.ir.name}"`,
+      `${dir} is a run of plan "${planName}", not of "${plan.ir.name}"`,
       {
         hint: "resume a run of this plan (see `maestro runs`), or use --resume-last",
         exitCode: EXIT.invalid,
       },
     );
-  }
-  // its maestro still writes events.jsonl: resuming would stop that run's tasks as orphans
-  if (holdsEventLog(scanLiveRuns(), path)) {
-    throw new MaestroError("E117", `${shown} is still running`, {
-      hint: "wait for it to end (or stop it with Ctrl-C), then resume",
-      exitCode: EXIT.invalid,
-    });
   }
   return path;
 }
