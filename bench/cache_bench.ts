@@ -6,7 +6,10 @@
  *    run with it (every task a miss: keyed, looked up, run, stored), and the second (every task
  *    a hit: keyed, looked up, restored); then the key and the lookup alone, per task.
  * 2. Through the CLI, a 200-task plan: `maestro validate` next to `maestro run` with every task
- *    a hit, interleaved in the same sitting (the issue's target: at most 1.1× validate).
+ *    a hit, interleaved in the same sitting (the issue's target: at most 1.1× validate), and
+ *    beside them the floor of any all-hit run with the cache in libSQL (`floor_hit_run.ts`:
+ *    validate's work plus loading libSQL and reading the cache table, serially and with the
+ *    store opened in a Worker).
  *
  * Options: `--tasks=2000`, `--rounds=3`, `--cli-tasks=200`, `--cli-rounds=7`, `--no-cli`.
  *
@@ -156,6 +159,8 @@ async function cli(n: number, rounds: number): Promise<void> {
       "--v8-flags=--optimize-for-size",
       cliTs,
     ];
+    // what any all-hit run must pay beyond validate (bench/floor_hit_run.ts)
+    const floor = [...base.slice(0, -1), join(ROOT, "bench", "floor_hit_run.ts")];
     const warm = await new Deno.Command(base[0]!, {
       args: [...base.slice(1), "run", "plan.yaml"],
       cwd: dir,
@@ -167,6 +172,16 @@ async function cli(n: number, rounds: number): Promise<void> {
       [
         { name: "validate", argv: [...base, "validate", "plan.yaml"], options: { cwd: dir } },
         { name: "run (all hits)", argv: [...base, "run", "plan.yaml"], options: { cwd: dir } },
+        {
+          name: "floor: validate's work + libSQL store opened",
+          argv: [...floor, "plan.yaml"],
+          options: { cwd: dir },
+        },
+        {
+          name: "floor, store opened in a Worker",
+          argv: [...floor, "plan.yaml", "--worker"],
+          options: { cwd: dir },
+        },
         {
           name: "run --no-cache",
           argv: [...base, "run", "plan.yaml", "--no-cache"],

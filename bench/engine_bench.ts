@@ -8,6 +8,8 @@
  * - `maestro`: `deno run … cli.ts run plan.yaml --no-cache` (store on, as users run it; the
  *   cache off, or every round after the first would be a cache hit that never starts codex);
  * - `maestro --no-store`: the same without the run store, to show the store's share;
+ * - `deno spawn floor`: `bench/floor_spawn.ts` running the same codex argv: Deno's start, one
+ *   piped spawn, its exit; what any Deno program pays to run the command for someone;
  * - `deno floor`: `deno run` of an empty file (Deno's own start-up, paid by any Deno tool).
  *
  * Run: `deno run -A bench/engine_bench.ts [--rounds=7] [--json=out.json]`. Needs npm (codex
@@ -26,6 +28,7 @@ const CLI = join(ROOT, "cli.ts");
 const DENO = Deno.execPath();
 const V8_FLAGS = "--v8-flags=--optimize-for-size";
 const CODEX_VERSION = PINNED_CLIS.codex.version;
+const FLOOR_SPAWN = join(ROOT, "bench", "floor_spawn.ts");
 
 /** Median and min of one variant, ms. */
 export interface EngineBenchFigure {
@@ -44,6 +47,8 @@ export interface EngineBenchReport {
   overheadMs: { median: number; min: number };
   /** maestro --no-store − by hand. */
   overheadNoStoreMs: { median: number; min: number };
+  /** The Deno spawn floor − by hand: what Deno alone adds to the same command. */
+  floorMs: { median: number; min: number };
 }
 
 function median(values: number[]): number {
@@ -142,6 +147,19 @@ export async function runEngineBench(rounds: number): Promise<EngineBenchReport>
           "--no-cache",
         ], { cwd: dir, env, clearEnv: true })],
       [
+        "deno spawn floor (floor_spawn.ts, same argv)",
+        () =>
+          timed(
+            DENO,
+            ["run", "-A", "--no-prompt", FLOOR_SPAWN, install.bin, ...inv.argv.slice(1)],
+            {
+              cwd: dir,
+              env: byHandEnv,
+              clearEnv: true,
+            },
+          ),
+      ],
+      [
         "deno floor (empty file)",
         () =>
           timed(DENO, ["run", "-A", "--no-prompt", "empty.ts"], { cwd: dir, env, clearEnv: true }),
@@ -157,7 +175,7 @@ export async function runEngineBench(rounds: number): Promise<EngineBenchReport>
       const values = samples.get(name)!;
       return { name, medianMs: median(values), minMs: Math.min(...values), samples: values };
     });
-    const [hand, withStore, noStore] = figures;
+    const [hand, withStore, noStore, spawnFloor] = figures;
     return {
       rounds,
       load: Deno.loadavg().map((l) => l.toFixed(2)).join(" "),
@@ -169,6 +187,10 @@ export async function runEngineBench(rounds: number): Promise<EngineBenchReport>
       overheadNoStoreMs: {
         median: noStore!.medianMs - hand!.medianMs,
         min: noStore!.minMs - hand!.minMs,
+      },
+      floorMs: {
+        median: spawnFloor!.medianMs - hand!.medianMs,
+        min: spawnFloor!.minMs - hand!.minMs,
       },
     };
   } finally {
@@ -190,7 +212,8 @@ export function formatEngineReport(report: EngineBenchReport): string {
     "",
     `maestro adds ${ms(report.overheadMs.median)} ms (median; min ${ms(report.overheadMs.min)}) ` +
     `to one codex call; without the store ${ms(report.overheadNoStoreMs.median)} ms ` +
-    `(min ${ms(report.overheadNoStoreMs.min)}).`,
+    `(min ${ms(report.overheadNoStoreMs.min)}). Deno alone adds ${ms(report.floorMs.median)} ms ` +
+    `(min ${ms(report.floorMs.min)}) to the same command (the spawn floor).`,
   ].join("\n");
 }
 
