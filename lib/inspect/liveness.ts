@@ -9,6 +9,7 @@
  */
 import { pathExists } from "../fs.ts";
 import { join } from "../path.ts";
+import { environOf, otherProcessIds } from "../proc.ts";
 import { RUN_FILES } from "../run/artifacts.ts";
 
 /** What the live processes hold. */
@@ -24,24 +25,13 @@ export interface LiveScan {
 /** Scans /proc once: the event logs open and the run ids in the environments of live processes. */
 export function scanLiveRuns(): LiveScan {
   const scan: LiveScan = { known: false, openEventLogs: new Set(), runIds: new Set() };
-  let pids: string[];
-  try {
-    pids = Array.from(Deno.readDirSync("/proc"), (e) => e.name).filter((name) =>
-      /^\d+$/.test(name)
-    );
-  } catch {
-    return scan;
-  }
+  const pids = otherProcessIds();
+  if (!pids) return scan;
   scan.known = true;
-  const self = String(Deno.pid);
   for (const pid of pids) {
-    if (pid === self) continue;
-    try {
-      const environ = Deno.readTextFileSync(`/proc/${pid}/environ`);
-      for (const entry of environ.split("\0")) {
-        if (entry.startsWith("MAESTRO_RUN_ID=")) scan.runIds.add(entry.slice(15));
-      }
-    } catch { /* gone, or not ours */ }
+    for (const entry of environOf(pid) ?? []) {
+      if (entry.startsWith("MAESTRO_RUN_ID=")) scan.runIds.add(entry.slice(15));
+    }
     let fds: string[];
     try {
       fds = Array.from(Deno.readDirSync(`/proc/${pid}/fd`), (e) => e.name);

@@ -9,6 +9,7 @@
  */
 import { pathExists, readDirNamesSync } from "../fs.ts";
 import { join } from "../path.ts";
+import { environOf, otherProcessIds } from "../proc.ts";
 import { RUN_FILES, sanitizePlanName, taskFiles } from "./artifacts.ts";
 import type { TaskStatus } from "./events.ts";
 import { killGroup } from "./process.ts";
@@ -177,28 +178,21 @@ export interface RunProcess {
  */
 export function processesOfRun(runId: string): RunProcess[] {
   const found: RunProcess[] = [];
-  let entries: string[];
-  try {
-    entries = Array.from(Deno.readDirSync("/proc"), (entry) => entry.name);
-  } catch {
-    return found;
-  }
   const mark = `MAESTRO_RUN_ID=${runId}`;
-  for (const name of entries) {
-    if (!/^\d+$/.test(name) || Number(name) === Deno.pid) continue;
+  for (const pid of otherProcessIds() ?? []) {
+    const environ = environOf(pid);
+    if (!environ?.includes(mark)) continue;
     try {
-      const environ = Deno.readTextFileSync(`/proc/${name}/environ`).split("\0");
-      if (!environ.includes(mark)) continue;
-      const stat = Deno.readTextFileSync(`/proc/${name}/stat`);
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (fields[0] === "Z") continue;
       const task = environ.find((entry) => entry.startsWith("MAESTRO_TASK_ID="));
       found.push({
-        pid: Number(name),
+        pid,
         pgid: Number(fields[2]),
         taskId: task ? task.slice("MAESTRO_TASK_ID=".length) : "",
       });
-    } catch { /* ended meanwhile, or not ours to read */ }
+    } catch { /* ended meanwhile */ }
   }
   return found;
 }
