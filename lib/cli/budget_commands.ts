@@ -24,7 +24,7 @@ import type { BudgetOptions } from "../run/budget_guard.ts";
 import { flattenGroups } from "../run/groups.ts";
 import { costHistory, spendReport, storeLedger } from "../store/ledger.ts";
 import { displayLocation, type StoreLocation } from "../store/location.ts";
-import { storeForRead, storeForRun } from "../store/resolve.ts";
+import { explicitStore, storeForRead, storeForRun } from "../store/resolve.ts";
 import { openStore, type Store } from "../store/store.ts";
 import { issueLines, paint, printJson } from "./output.ts";
 import { parseSetValues } from "./plan_commands.ts";
@@ -74,7 +74,9 @@ export async function budgetSources(
 /** The store a plan command reads: explicit, else beside the plan; undefined when none exists. */
 async function planStore(plan: LoadedPlan, db: string | undefined): Promise<Store | undefined> {
   const location = storeForRun(plan.source, { db });
-  if (location.kind === "file" && !pathExists(location.path)) return undefined;
+  // only the default store may be missing (a plan never run); a named one is E122 when it is
+  const named = explicitStore({ db }) !== undefined;
+  if (!named && location.kind === "file" && !pathExists(location.path)) return undefined;
   return await openStore(location, { busyTimeoutMs: READ_BUSY_TIMEOUT_MS, create: false });
 }
 

@@ -430,6 +430,21 @@ tasks:
   assert.match(engine.message, /must be one of codex, claude/);
 });
 
+Deno.test("loadPlan() gives every value outside a fixed set a hint", async () => {
+  const { errors } = await load(`budget_mode: medium
+budget_period: dayly
+tasks:
+  - { id: a, command: x }
+`);
+  const byKey = (key: string) => errors.find((e) => e.message.startsWith(key))!;
+  assert.equal(byKey("budget_mode").code, "E008");
+  assert.equal(
+    byKey("budget_mode").hint,
+    "see `budget_mode` in docs/plan-reference.md for what each value does",
+  );
+  assert.equal(byKey("budget_period").hint, 'did you mean "daily"?');
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

@@ -110,7 +110,9 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, name: string, ke
       const suggestion = typeof value === "string" ? didYouMean(value, options) : undefined;
       return {
         message: `${name} must be one of ${options.join(", ")}, got ${show(value)}`,
-        ...(suggestion ? { hint: `did you mean "${suggestion}"?` } : {}),
+        hint: suggestion
+          ? `did you mean "${suggestion}"?`
+          : `${referenceHint(key)} for what each value does`,
       };
     }
     case "too_small": {

@@ -276,6 +276,14 @@ export class BudgetGuard {
     })();
   }
 
+  /**
+   * The ledger read in flight, if any: the scheduler awaits it before dispatching, so a task
+   * does not start on a spend that another run has already pushed over the limit.
+   */
+  settling(): Promise<void> | undefined {
+    return this.#refreshing;
+  }
+
   /** Waits for a ledger read still in flight. */
   async close(): Promise<void> {
     while (this.#refreshing) await this.#refreshing;

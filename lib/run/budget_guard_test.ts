@@ -285,6 +285,35 @@ tasks:
   assert.equal(ofKind(events, "budget_exceeded")[0]!.task_id, null);
 });
 
+Deno.test("runPlan() waits for a ledger read in flight before it starts the next task", async () => {
+  // the first read (at the start) finds nothing; every later one is slow and finds another
+  // run's spend over the limit: no task may start on the stale figure meanwhile
+  let calls = 0;
+  const ledger: SpendLedger = {
+    spentSince: () =>
+      calls++ === 0
+        ? Promise.resolve(0)
+        : new Promise((resolve) => setTimeout(() => resolve(5), 150)),
+  };
+  const { results, events } = await run(
+    `name: shared
+max_cost_usd: 1
+budget_period: daily
+fail_fast: false
+tasks:
+  - { id: a, engine: claude, prompt: "costs=0.1" }
+  - { id: b, command: "true", depends_on: [a] }
+  - { id: c, engine: claude, prompt: "costs=0.1", depends_on: [b] }
+`,
+    { ledger },
+  );
+  assert.equal(results.a!.status, "success");
+  assert.equal(results.b!.status, "skipped", results.b!.message);
+  assert.equal(results.c!.status, "skipped");
+  const started = ofKind(events, "task_start").map((e) => e.task_id);
+  assert.deepEqual(started, ["a"]);
+});
+
 Deno.test("runPlan() without a period ledger applies a period budget to the run alone", async () => {
   const { events, results } = await run(
     `name: alone

@@ -479,6 +479,7 @@ export async function runPlan(
       stopReason: (runCircuit || budget) &&
         (() => runCircuit?.stopReason() ?? budget?.stopReason() ?? null),
       admit: budget && ((task, running) => budget.admit(task, running)),
+      settling: budget && (() => budget.settling()),
     });
     await budget?.close();
     const input = {

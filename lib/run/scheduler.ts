@@ -94,6 +94,11 @@ export interface ScheduleOptions {
    * reason skips it (blocked reasons skip its dependents too).
    */
   admit?: (task: TaskIR, running: number) => SkipReason | "wait" | undefined;
+  /**
+   * What `stopReason` and `admit` still wait for (a shared budget's ledger read in flight), or
+   * undefined: awaited before tasks are dispatched, so they decide on what other runs spent.
+   */
+  settling?: () => Promise<void> | undefined;
 }
 
 /** What {@linkcode schedule} returns (results went to `finalize`, one per task). */
@@ -357,6 +362,10 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
   signal.addEventListener("abort", onAbort);
   try {
     while (finished < tasks.length) {
+      if (ready.size > 0 && inFlight.size < options.maxParallel) {
+        const settling = options.settling?.();
+        if (settling) await settling;
+      }
       const stopMessage = options.stopReason?.() ?? null;
       const stopped = signal.aborted || failFastBy !== null || stopMessage !== null;
       const waiting: number[] = [];

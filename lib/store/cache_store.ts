@@ -125,6 +125,19 @@ function entryOf(row: Row, withBody: boolean, logs: string | undefined): CacheEn
   return entry;
 }
 
+/**
+ * Whether a stored log file is as it was stored: there, of its size, and hashing to its name.
+ * A hit hard-links it into the run directory, so an edit of any run's `<task>.log` edits it.
+ */
+function logIntact(file: string, size: number): boolean {
+  try {
+    const bytes = Deno.readFileSync(file);
+    return bytes.length === size && sha256Hex(bytes) === basename(file);
+  } catch {
+    return false;
+  }
+}
+
 /** A log as kept: whole, or its tail with a first line saying what was dropped. */
 function keptLog(bytes: Uint8Array): Uint8Array {
   if (bytes.length <= MAX_LOG_BYTES) return bytes;
@@ -332,9 +345,9 @@ export class CacheStore implements CacheBackend {
     );
     if (rows.length === 0) return undefined;
     try {
-      const entry = entryOf(rows[0]!, true, options.withLog === false ? undefined : this.#logs);
-      // a log file another run's pruning removed: the entry cannot be restored whole
-      if (entry.log_file && !pathExists(entry.log_file)) return undefined;
+      const entry = entryOf(rows[0]!, true, this.#logs);
+      // removed by another run's pruning, or edited through a run's link: not restorable
+      if (entry.log_file && !logIntact(entry.log_file, entry.log_size ?? -1)) return undefined;
       return entry;
     } catch {
       // an entry that does not parse is as good as none: the task runs and replaces it
@@ -414,7 +427,10 @@ export class CacheStore implements CacheBackend {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#chain = this.#chain.then(() => this.#flush(false));
+      // a flush that throws disables the cache (one warning); it never fails the run
+      this.#chain = this.#chain.then(() => this.#flush(false)).catch((error) =>
+        this.#giveUp(error)
+      );
     }, this.#options.flushIntervalMs ?? 200);
   }
 
@@ -473,22 +489,23 @@ export class CacheStore implements CacheBackend {
     const hits = this.#hits;
     this.#queue = [];
     this.#hits = [];
-    const now = new Date().toISOString();
-    const sql: InStatement[] = [];
-    sql.push(...await Promise.all(entries.map((entry) => this.#entryStatement(entry))));
-    for (let i = 0; i < hits.length; i += 500) {
-      const keys = hits.slice(i, i + 500);
-      sql.push({
-        sql: `UPDATE cache_entries SET hits = hits + 1, last_hit_at = ?
-          WHERE key IN (${keys.map(() => "?").join(", ")})`,
-        args: [now, ...keys],
-      });
-    }
-    if (sql.length === 0 && !final) return;
+    if (entries.length === 0 && hits.length === 0 && !final) return;
     if (this.#broken) return;
+    // opened before the statements are built: opening picks where logs go (files or rows)
     const store = await this.#open();
     if (!store) return;
+    const now = new Date().toISOString();
     try {
+      const sql: InStatement[] = [];
+      sql.push(...await Promise.all(entries.map((entry) => this.#entryStatement(entry))));
+      for (let i = 0; i < hits.length; i += 500) {
+        const keys = hits.slice(i, i + 500);
+        sql.push({
+          sql: `UPDATE cache_entries SET hits = hits + 1, last_hit_at = ?
+          WHERE key IN (${keys.map(() => "?").join(", ")})`,
+          args: [now, ...keys],
+        });
+      }
       await store.write(sql, { deadlineMs: final ? 30_000 : 2_000 });
       await this.#mark(entries.map((e) => e.key), true);
       if (final && this.#plans.size > 0) {
@@ -560,7 +577,7 @@ export class CacheStore implements CacheBackend {
     const pending = this.#queue.length + this.#hits.length > 0 ||
       this.#plans.size > 0;
     if (pending && !this.#options.readOnly) {
-      this.#chain = this.#chain.then(() => this.#flush(true));
+      this.#chain = this.#chain.then(() => this.#flush(true)).catch((error) => this.#giveUp(error));
     }
     this.#closed = true;
     await this.#chain;

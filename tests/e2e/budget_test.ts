@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -321,5 +322,10 @@ tasks:
     const budget = await maestro(box, ["budget"]);
     assert.equal(budget.code, 2);
     assert.match(budget.stderr, /E120 no run store found/);
+    // a store named on the command line must exist: a typo is not "no history"
+    const typo = await maestro(box, ["estimate", "plan.yaml", "--db", "typo.db"]);
+    assert.equal(typo.code, 1, typo.stdout);
+    assert.match(typo.stderr, /E122 cannot open the run store typo\.db: no such file/);
+    assert.equal(existsSync(join(box.dir, "typo.db")), false);
   });
 });

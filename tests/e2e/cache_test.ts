@@ -118,6 +118,29 @@ Deno.test(
 );
 
 Deno.test(
+  "a stored log edited through a run's link (same size) is not restored; explain agrees",
+  withPlan(async (dir) => {
+    await run(dir);
+    const first = lastRun(dir).path;
+    // every hit's log is a hard link of the stored file: this edit reaches the store
+    const log = join(first, "compile.log");
+    const text = readFileSync(log, "utf8");
+    assert.ok(text.includes("v1\n"));
+    writeFileSync(log, text.replace("v1\n", "XX\n"));
+    const explain = await maestro(["explain", "plan.yaml", "--json"], dir);
+    assert.equal(explain.code, 0, explain.stderr);
+    const tasks = JSON.parse(explain.stdout).tasks as Array<{ id: string; state: string }>;
+    assert.equal(tasks.find((t) => t.id === "compile")!.state, "miss");
+    await run(dir);
+    const { path, results } = lastRun(dir);
+    assert.equal(results["compile"]!.from_cache, false);
+    assert.match(readFileSync(join(path, "compile.log"), "utf8"), /\nv1\n/);
+    const verify = await maestro(["verify", path], dir);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  }),
+);
+
+Deno.test(
   "maestro run: shell tasks without inputs:, cache: false and failed tasks are not cached",
   withPlan(async (dir) => {
     await run(dir);

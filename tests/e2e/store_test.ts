@@ -319,3 +319,34 @@ Deno.test("a store that cannot be reached does not fail the run; a warning says 
     },
   );
 });
+
+Deno.test("--no-cache on a store that cannot be reached: every task runs, the run ends cleanly", async () => {
+  // a cacheable task stores its result even with --no-cache; storing into rows (a server URL)
+  // once crashed the run when nothing had been looked up before
+  await withDir(
+    {
+      "plan.yaml": "name: p\ntasks:\n" +
+        "  - { id: a, command: 'echo hello', cache: true }\n" +
+        "  - { id: b, command: 'sleep 0.5; echo b', depends_on: [a] }\n" +
+        "  - { id: c, command: 'echo c', depends_on: [b] }\n",
+    },
+    async (dir) => {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (listener.addr as Deno.NetAddr).port;
+      listener.close();
+      const run = await maestro(["run", "plan.yaml", "--no-cache", "--output", "text"], dir, {
+        MAESTRO_DB_URL: `http://127.0.0.1:${port}`,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertClean(run);
+      assert.doesNotMatch(run.stderr, /internal error|Uncaught/, run.stderr);
+      assert.match(run.stderr, /cache disabled: run store http:\/\/127\.0\.0\.1:\d+\//);
+      const runs = join(dir, ".maestro-runs");
+      const [runDir] = [...Deno.readDirSync(runs)].map((entry) => join(runs, entry.name));
+      const manifest = JSON.parse(Deno.readTextFileSync(join(runDir!, "run_manifest.json")));
+      assert.deepEqual(Object.keys(manifest.task_results).sort(), ["a", "b", "c"]);
+      const leftovers = [...Deno.readDirSync(runDir!)].filter((e) => e.name.includes(".tmp-"));
+      assert.deepEqual(leftovers, []);
+    },
+  );
+});
