@@ -72,7 +72,9 @@ export function claudeToolFlags(allowed: string[]): { allow: string[]; deny: str
   for (const entry of allowed) {
     const expanded = CATEGORIES[entry];
     if (expanded) expanded.forEach((e) => entries.add(e));
-    else if (/^[A-Za-z][\w-]*(\(.+\))?$/.test(entry)) entries.add(entry);
+    // claude's tools are PascalCase (`Bash`, `Bash(git *)`) or MCP tools (`mcp__server__tool`):
+    // `src-scoped` or a misspelled category would otherwise disallow every tool silently
+    else if (/^(?:[A-Z][A-Za-z0-9]*|mcp__[\w-]+)(\(.+\))?$/.test(entry)) entries.add(entry);
     else throw new EngineBuildError(`claude: unsupported allowed_tools entry '${entry}'`);
   }
   const names = new Set([...entries].map((e) => e.replace(/\(.*$/, "")));

@@ -22,6 +22,7 @@ import {
   removeFlag,
   str,
 } from "./common.ts";
+import { REASONING_EFFORTS } from "./capabilities.ts";
 import { priceTokens, ratesFor } from "./pricing.ts";
 import {
   type BuildContext,
@@ -53,7 +54,7 @@ export const COPILOT_MODELS: Readonly<Record<string, string>> = {
 };
 
 /** Values `--reasoning-effort` accepts (anything else is a usage error, rc 1). */
-export const COPILOT_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"];
+export const COPILOT_EFFORTS: readonly string[] = REASONING_EFFORTS.copilot!;
 
 /** Flags that grant everything; `--allow-all` and `--yolo` are the same switch. */
 const BLANKET = [

@@ -445,6 +445,37 @@ tasks:
   assert.equal(byKey("budget_period").hint, 'did you mean "daily"?');
 });
 
+Deno.test("loadPlan() checks engine capabilities: allowed_tools categories, copilot effort, agent", async () => {
+  const { errors, warnings } = await load(`tasks:
+  - id: c
+    engine: claude
+    prompt: p
+    allowed_tools: [Read, src-scoped]
+  - id: t
+    engine: qwen
+    prompt: p
+    allowed_tools: [read-onyl]
+  - id: x
+    engine: codex
+    prompt: p
+    allowed_tools: [src-scoped]
+    agent: reviewer
+  - id: p
+    engine: copilot
+    prompt: p
+    reasoning_effort: extreme
+    agent: reviewer
+`);
+  const e105 = errors.filter((e) => e.code === "E105");
+  assert.deepEqual(e105.map((e) => [e.line, e.column]), [[5, 27], [9, 21]]);
+  assert.match(e105[0]!.message, /claude has no equivalent of allowed_tools category "src-scoped"/);
+  assert.equal(e105[1]!.hint, 'did you mean "read-only"?');
+  const effort = errors.find((e) => e.code === "E008")!;
+  assert.match(effort.message, /reasoning_effort "extreme" is not valid for copilot/);
+  // codex takes src-scoped (as its read-only sandbox) but has no --agent
+  assert.deepEqual(warnings.filter((w) => w.code === "W38").map((w) => w.line), [14]);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

@@ -12,12 +12,54 @@ import type { WorkingTask } from "./lower.ts";
 import { issue } from "./validate_common.ts";
 import { checkInputs } from "./inputs.ts";
 import { type EngineName, isBuiltinEngine } from "./names.ts";
+import {
+  AGENT_ENGINES,
+  looksLikeCategory,
+  REASONING_EFFORTS,
+  TOOL_CATEGORIES,
+  UNSUPPORTED_CATEGORIES,
+} from "../../engines/capabilities.ts";
+import { didYouMean } from "../errors.ts";
 import type { ValidateInput } from "./validate.ts";
 
-const CODEX_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"];
-const CLAUDE_EFFORTS = ["low", "medium", "high", "xhigh", "max"];
+/**
+ * `allowed_tools` entries a built-in engine cannot take (E105, as its adapter would fail the
+ * task at run time): a category it has no equivalent for, or a misspelled category.
+ */
+function checkAllowedTools(working: WorkingTask, engine: string, errors: PlanIssue[]): void {
+  const own = working.task.allowed_tools;
+  const tools = own ?? working.defaults?.[engine as EngineName]?.allowed_tools;
+  if (!Array.isArray(tools)) return;
+  const unsupported = UNSUPPORTED_CATEGORIES[engine] ?? [];
+  tools.forEach((entry, i) => {
+    if (typeof entry !== "string") return;
+    const where = own ? ["allowed_tools", i] : ["engine"];
+    if (unsupported.includes(entry)) {
+      errors.push(issue(
+        working,
+        where,
+        "E105",
+        `${engine} has no equivalent of allowed_tools category "${entry}"`,
+        `use read-only, no-shell or git-only, or name the tools ${engine} may use`,
+      ));
+    } else if (
+      looksLikeCategory(entry) && !(TOOL_CATEGORIES as readonly string[]).includes(entry)
+    ) {
+      const suggestion = didYouMean(entry, [...TOOL_CATEGORIES]);
+      errors.push(issue(
+        working,
+        where,
+        "E105",
+        `allowed_tools entry "${entry}" is not a category nor a ${engine} tool name`,
+        suggestion
+          ? `did you mean "${suggestion}"?`
+          : `categories: ${TOOL_CATEGORIES.join(", ")}; or name the tools`,
+      ));
+    }
+  });
+}
 
-/** Engine fields: reasoning effort, fallback, escalation, prompt file. */
+/** Engine fields: reasoning effort, agent, allowed_tools, fallback, escalation, prompt file. */
 export function checkEngineFields(
   working: WorkingTask,
   errors: PlanIssue[],
@@ -29,11 +71,7 @@ export function checkEngineFields(
   const engineDefaults = builtin ? defaults?.[task.engine as EngineName] : undefined;
   const effort = task.reasoning_effort ?? engineDefaults?.reasoning_effort;
   if (effort != null) {
-    const allowed = task.engine === "codex"
-      ? CODEX_EFFORTS
-      : task.engine === "claude"
-      ? CLAUDE_EFFORTS
-      : undefined;
+    const allowed = REASONING_EFFORTS[task.engine];
     const where = task.reasoning_effort != null ? ["reasoning_effort"] : ["engine"];
     if (allowed && !allowed.includes(effort)) {
       errors.push(issue(
@@ -47,6 +85,18 @@ export function checkEngineFields(
       warnings.push(issue(working, where, "W08", `reasoning_effort is ignored by ${task.engine}`));
     }
   }
+  const agent = task.agent;
+  if (agent != null && builtin && !AGENT_ENGINES.includes(task.engine)) {
+    warnings.push(issue(
+      working,
+      ["agent"],
+      "W38",
+      `agent is ignored by ${task.engine}`,
+      `only ${AGENT_ENGINES.join(" and ")} take --agent; put the agent's instructions in ` +
+        "append_system_prompt instead",
+    ));
+  }
+  if (builtin) checkAllowedTools(working, task.engine, errors);
   const fallback = task.fallback_engine ?? engineDefaults?.fallback_engine;
   if (fallback != null && fallback === task.engine) {
     warnings.push(

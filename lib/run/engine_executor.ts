@@ -10,6 +10,8 @@
 import { pathExists } from "../fs.ts";
 import { isAbsolute, join } from "../path.ts";
 import { engineFor, taskSpec } from "../../engines/registry.ts";
+import { AGENT_ENGINES } from "../../engines/capabilities.ts";
+import { isBuiltinEngine } from "../plan/names.ts";
 import type {
   BuildContext,
   Engine,
@@ -188,6 +190,12 @@ async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<E
   // masked before shownArgv shortens the prompt: a cut secret would not be masked by the log
   log.line(`[engine] ${shownArgv(inv.argv.map((word) => log.masked(word)))}`);
   for (const warning of inv.warnings) log.line(`[engine] warning: ${warning}`);
+  // validation warns too (W38); this line also covers a fallback to such an engine
+  if (task.agent && isBuiltinEngine(engine.name) && !AGENT_ENGINES.includes(engine.name)) {
+    log.line(
+      `[engine] warning: ${engine.name} has no --agent option; agent '${task.agent}' ignored`,
+    );
+  }
   if (inv.stdin !== undefined) log.line("[engine] warning: stdin input is not supported; ignored");
 
   if (!findBinary(inv.argv[0]!, env, task.workdir)) {

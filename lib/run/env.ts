@@ -7,8 +7,8 @@
  */
 import { directCommand } from "./process.ts";
 
-/** Parent variables passed through (seed-behaviour §7, plus TMPDIR). */
-export const ENV_ALLOWLIST: readonly string[] = [
+/** Parent variables every task gets: the system part of seed-behaviour §7, plus TMPDIR. */
+export const SYSTEM_ENV: readonly string[] = [
   "PATH",
   "HOME",
   "USER",
@@ -26,6 +26,14 @@ export const ENV_ALLOWLIST: readonly string[] = [
   "LOCALAPPDATA",
   "PYTHONUTF8",
   "PYTHONIOENCODING",
+];
+
+/**
+ * Provider variables of seed-behaviour §7. Shell tasks get them (a command may call `gh` or an
+ * engine CLI itself); an engine task gets none of them from here: its adapter copies its own
+ * provider's variables from maestro's environment, so one engine never sees another's keys.
+ */
+export const PROVIDER_ENV: readonly string[] = [
   "GEMINI_API_KEY",
   "GOOGLE_API_KEY",
   "GOOGLE_APPLICATION_CREDENTIALS",
@@ -42,6 +50,9 @@ export const ENV_ALLOWLIST: readonly string[] = [
   "LLAMA_MODEL_DIR",
 ];
 
+/** What a shell task gets from maestro's environment (seed-behaviour §7, plus TMPDIR). */
+export const ENV_ALLOWLIST: readonly string[] = [...SYSTEM_ENV, ...PROVIDER_ENV];
+
 /** Variables maestro adds so a process (and a later resume) can tell which run it belongs to. */
 export interface RunIdentity {
   runId: string;
@@ -55,14 +66,17 @@ export interface RunIdentity {
  * @param parent maestro's own environment
  * @param taskEnv the task's env (defaults.env already merged)
  * @param identity run and task ids, exported as MAESTRO_RUN_ID / MAESTRO_TASK_ID / MAESTRO_PLAN
+ * @param allowlist what is taken from `parent`: {@linkcode ENV_ALLOWLIST} for a shell task,
+ *   {@linkcode SYSTEM_ENV} for an engine task (its adapter adds its provider's variables)
  */
 export function taskEnvironment(
   parent: Readonly<Record<string, string>>,
   taskEnv: Readonly<Record<string, string>>,
   identity: RunIdentity,
+  allowlist: readonly string[] = ENV_ALLOWLIST,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ENV_ALLOWLIST) {
+  for (const name of allowlist) {
     const value = parent[name];
     if (value !== undefined) env[name] = value;
   }
@@ -71,6 +85,22 @@ export function taskEnvironment(
   env.MAESTRO_TASK_ID = identity.taskId;
   env.MAESTRO_PLAN = identity.planName;
   return env;
+}
+
+/**
+ * `env` without the {@linkcode PROVIDER_ENV} variables it holds with maestro's own values: what
+ * a side call (judge, LLM context mode) made for a shell task passes to its engine, whose
+ * adapter adds its own provider's variables.
+ */
+export function withoutParentProviders(
+  env: Readonly<Record<string, string>>,
+  parent: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out = { ...env };
+  for (const name of PROVIDER_ENV) {
+    if (out[name] !== undefined && out[name] === parent[name]) delete out[name];
+  }
+  return out;
 }
 
 /** Splits a command line into words the way a POSIX shell would for simple quoting. */

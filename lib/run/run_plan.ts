@@ -27,7 +27,13 @@ import {
   writeTextAtomic,
 } from "./artifacts.ts";
 import { canonicalJson } from "./canonical_json.ts";
-import { commandInvocation, commandText, taskEnvironment } from "./env.ts";
+import {
+  commandInvocation,
+  commandText,
+  ENV_ALLOWLIST,
+  SYSTEM_ENV,
+  taskEnvironment,
+} from "./env.ts";
 import { EventBus, EventLog, type EventSubscriber, maskDeep } from "./events.ts";
 import { ManifestSpool, streamedEntry, writeStreamedManifest } from "./manifest_writer.ts";
 import { isoMicros, makeResult, nowMicros, type TaskResult } from "./result.ts";
@@ -312,11 +318,12 @@ export async function runPlan(
 
   const execute = async (task: TaskIR, wave: number): Promise<TaskResult> => {
     const render = (text: string) => renderTemplate(text, lookupFor(task));
-    const env = taskEnvironment(parentEnv, task.env, {
-      runId,
-      taskId: task.id,
-      planName: ir.name,
-    });
+    const env = taskEnvironment(
+      parentEnv,
+      task.env,
+      { runId, taskId: task.id, planName: ir.name },
+      task.kind === "engine" ? SYSTEM_ENV : ENV_ALLOWLIST,
+    );
     if (dryRun) {
       const command = task.command === undefined
         ? undefined

@@ -31,6 +31,7 @@ import type { TaskResult } from "./result.ts";
 import type { EventBus } from "./events.ts";
 import { builtinEngines, type EngineRegistry, runEngineAttempt } from "./engine_executor.ts";
 import { LogFile } from "./log_file.ts";
+import { withoutParentProviders } from "./env.ts";
 
 /** Seconds a side call may take when the caller gives no timeout. */
 export const SIDE_CALL_TIMEOUT_SEC = 120;
@@ -277,7 +278,7 @@ async function run(
       systemPrompt: opts.systemPrompt ?? "",
       retryFeedback: "",
       profile: "plan" satisfies ExecutionProfile,
-      env: opts.env,
+      env: withoutParentProviders(opts.env, opts.parentEnv ?? {}),
       parentEnv: opts.parentEnv ?? {},
       log,
       signal: opts.signal ?? new AbortController().signal,

@@ -86,12 +86,18 @@ tasks:
   - id: echo
     depends_on: [greet]
     command: 'printf "got: %s\\n" "{{ greet.stdout_tail }}"'
+  - id: shell
+    command: 'test -n "$GH_TOKEN" && test -n "$GEMINI_API_KEY" && echo "provider keys here"'
 `,
       {
         PATH: `${bin}:/usr/bin:/bin`,
         OLLAMA_HOST: "127.0.0.1:9",
         OLLAMA_FAKE_DIR: calls,
+        // other engines' keys: never given to an ollama task, still to shell tasks
         ANTHROPIC_API_KEY: "sk-ant-must-not-leak",
+        GEMINI_API_KEY: "gemini-must-not-leak",
+        GH_TOKEN: "gh-must-not-leak",
+        DASHSCOPE_API_KEY: "dashscope-must-not-leak",
       },
     );
     assert.equal(run.code, 0, run.stderr);
@@ -127,8 +133,9 @@ tasks:
     );
     const env = await Deno.readTextFile(join(calls, "env.2"));
     assert.match(env, /^OLLAMA_HOST=127\.0\.0\.1:9$/m);
-    assert.doesNotMatch(env, /ANTHROPIC_API_KEY/);
+    assert.doesNotMatch(env, /ANTHROPIC_API_KEY|GEMINI_API_KEY|GH_TOKEN|DASHSCOPE|must-not-leak/);
     assert.equal((await run.result("echo")).stdout_tail, "got: Hello from fake ollama");
+    assert.equal((await run.result("shell")).stdout_tail, "provider keys here");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,6 +3,7 @@ import {
   deepStrictEqual as assertEquals,
   match as assertMatch,
   ok as assert,
+  throws as assertThrows,
 } from "node:assert/strict";
 import { claude } from "../../engines/claude.ts";
 import { codex } from "../../engines/codex.ts";
@@ -104,6 +105,20 @@ Deno.test("claude's argv follows the reference order and puts effort and provide
   const yolo = claude.build({ id: "t", args: [] }, { ...ctx, profile: "yolo", uid: 0 });
   assert(yolo.argv.includes("--dangerously-skip-permissions"));
   assert(yolo.warnings[0]?.includes("IS_SANDBOX=1"));
+});
+
+Deno.test("claude takes its own tool names and MCP tools; src-scoped and misspelled categories fail", () => {
+  const inv = claude.build(
+    { id: "t", args: [], allowed_tools: ["read-only", "WebFetch", "mcp__my-server__search"] },
+    ctx,
+  );
+  assertMatch(inv.argv.join(" "), /--allowedTools Glob,Grep,Read,WebFetch,mcp__my-server__search/);
+  for (const entry of ["src-scoped", "read-onyl", "bash"]) {
+    assertThrows(
+      () => claude.build({ id: "t", args: [], allowed_tools: [entry] }, ctx),
+      new RegExp(`claude: unsupported allowed_tools entry '${entry}'`),
+    );
+  }
 });
 
 const CODEX_OK = [
