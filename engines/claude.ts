@@ -232,13 +232,14 @@ function claudeParser(ctx: ParseContext = {}): LineParser {
           );
         }
       } else {
-        // No result event: the CLI died early (usage error, root refusal, crash, missing key
-        // in text mode). Failure unless the exit code says otherwise.
+        // No result event: the CLI died early (usage error, root refusal, crash), or wrote
+        // another format (`--output-format` in args). Either way there is no answer to read.
         out.text = lastText;
         out.num_turns = replies;
-        out.is_error = exit.exitCode !== 0;
+        out.is_error = true;
         message = [stderr, plain.join("\n")].filter(Boolean).join("\n").trim() ||
-          `claude exited with code ${exit.exitCode} without a result event`;
+          `claude exited with code ${exit.exitCode} without a result event` +
+            (exit.exitCode === 0 ? " (no stream-json answer to read)" : "");
         Object.assign(out, settleCost("claude", null, out.tokens, ctx.model, ctx.env));
       }
       if (exit.timedOut || exit.notFound) out.is_error = true;

@@ -152,6 +152,7 @@ function toolCall(item: Record<string, unknown>): ToolCall | null {
 function codexParser(ctx: ParseContext = {}): LineParser {
   const out = emptyResult();
   let failed: string | null = null;
+  let completed = false;
   let lastError: string | null = null;
   let garbage = 0;
   let model = ctx.model;
@@ -171,6 +172,7 @@ function codexParser(ctx: ParseContext = {}): LineParser {
           out.num_turns++;
           break;
         case "turn.completed":
+          completed = true;
           if (isRecord(ev.usage)) {
             // OpenAI counts cached tokens inside input_tokens; ours excludes them.
             const cached = count(ev.usage.cached_input_tokens);
@@ -205,13 +207,15 @@ function codexParser(ctx: ParseContext = {}): LineParser {
     finish(exit: ExitInfo): EngineResult {
       if (garbage > 0) out.warnings.push(`${garbage} stdout line(s) were not JSON events`);
       Object.assign(out, settleCost("codex", null, out.tokens, model, ctx.env));
-      out.is_error = failed !== null || exit.exitCode !== 0 || exit.timedOut === true ||
-        exit.notFound === true;
+      // exit 0 without turn.completed: no answer to read (another output format, a crash)
+      out.is_error = failed !== null || !completed || exit.exitCode !== 0 ||
+        exit.timedOut === true || exit.notFound === true;
       if (out.is_error) {
         const stderr = (exit.stderrTail ?? []).filter((l) => !l.startsWith("WARNING: proceeding"))
           .join("\n").trim();
         let message = failed ?? lastError ?? (stderr ||
-          `codex exited with code ${exit.exitCode} without a turn.failed event`);
+          `codex exited with code ${exit.exitCode} without a ` +
+            (completed ? "turn.failed event" : "turn.completed event"));
         if (exit.notFound) message = "codex not found on PATH: npm i -g @openai/codex";
         else if (exit.timedOut) message = `codex timed out. ${message}`;
         const category = classifyCommon({ exit, message });

@@ -333,13 +333,15 @@ function copilotParser(ctx: ParseContext = {}): LineParser {
         out.warnings.push("copilot wrote no usage file: tokens and cost unknown");
       }
       const resultCode = result && typeof result.exitCode === "number" ? result.exitCode : 0;
-      out.is_error = sessionError !== null || resultCode !== 0 || exit.exitCode !== 0 ||
-        exit.timedOut === true || exit.notFound === true;
+      // exit 0 without a result event: no answer to read (another output format, a crash)
+      out.is_error = sessionError !== null || result === null || resultCode !== 0 ||
+        exit.exitCode !== 0 || exit.timedOut === true || exit.notFound === true;
       if (!out.is_error) return out;
       const stderr = (exit.stderrTail ?? []).join("\n").trim();
       let message = (sessionError ? str(sessionError.message) : undefined) ??
         (stderr || plain.join("\n").trim() ||
-          `copilot exited with code ${exit.exitCode} without a session.error event`);
+          `copilot exited with code ${exit.exitCode} without a ` +
+            (result ? "session.error event" : "result event"));
       if (exit.notFound) message = "copilot not found on PATH: npm install -g @github/copilot";
       else if (exit.timedOut) message = `copilot timed out. ${message}`;
       const evidence: FailureEvidence = { exit, message };

@@ -7,6 +7,7 @@ import {
 } from "node:assert/strict";
 import { claude } from "../../engines/claude.ts";
 import { codex } from "../../engines/codex.ts";
+import { copilot } from "../../engines/copilot.ts";
 import { priceTokens, ratesFor } from "../../engines/pricing.ts";
 import type { BuildContext } from "../../engines/types.ts";
 
@@ -105,6 +106,24 @@ Deno.test("claude's argv follows the reference order and puts effort and provide
   const yolo = claude.build({ id: "t", args: [] }, { ...ctx, profile: "yolo", uid: 0 });
   assert(yolo.argv.includes("--dangerously-skip-permissions"));
   assert(yolo.warnings[0]?.includes("IS_SANDBOX=1"));
+});
+
+Deno.test("claude, codex and copilot exiting 0 without their final event fail: no answer to read", () => {
+  const plain = ["hello"];
+  const c = claude.parse(plain, { exitCode: 0 });
+  assert(c.is_error);
+  assertMatch(c.failure?.message ?? "", /hello/);
+  assertMatch(
+    claude.parse([], { exitCode: 0 }).failure?.message ?? "",
+    /claude exited with code 0 without a result event \(no stream-json answer to read\)/,
+  );
+  const x = codex.parse([CODEX_OK[0]!, CODEX_OK[5]!], { exitCode: 0 });
+  assert(x.is_error);
+  assertMatch(x.failure?.message ?? "", /without a turn\.completed event/);
+  assert(!codex.parse(CODEX_OK, { exitCode: 0 }).is_error);
+  const p = copilot.parse([], { exitCode: 0 });
+  assert(p.is_error);
+  assertMatch(p.failure?.message ?? "", /copilot exited with code 0 without a result event/);
 });
 
 Deno.test("claude takes its own tool names and MCP tools; src-scoped and misspelled categories fail", () => {
