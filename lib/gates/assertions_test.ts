@@ -267,3 +267,38 @@ Deno.test("glob_exists matches absolute and ../ globs, and literal paths by a st
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("evaluateWorkspaceAssertion(): dangling symlinks match no glob, a folder is no file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "out"));
+    await Deno.symlink("/nonexistent/report.txt", join(dir, "out", "report.txt"));
+    const check = (spec: Record<string, unknown>) => evaluateWorkspaceAssertion(spec, dir);
+    assert.equal(check({ type: "glob_exists", glob: "out/*.txt" }).passed, false);
+    await Deno.writeTextFile(join(dir, "out", "real.txt"), "x");
+    await Deno.symlink(join(dir, "out", "real.txt"), join(dir, "out", "link.txt"));
+    assert.equal(check({ type: "glob_exists", glob: "out/link*" }).passed, true);
+    await Deno.mkdir(join(dir, "src"));
+    await Deno.writeTextFile(join(dir, "src", "TODO"), "");
+    const folder = check({ type: "file_not_contains", path: "src", pattern: "TODO" });
+    assert.deepEqual([folder.passed, folder.reason], [false, "src is a folder, not a file"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("evaluateWorkspaceAssertion() masks a matched secret before it shortens it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const secret = "s3cr3t-".repeat(12);
+    await Deno.writeTextFile(join(dir, "config.env"), `TOKEN=${secret}\n`);
+    const check = evaluateWorkspaceAssertion(
+      { type: "file_regex_absent", path: "config.env", pattern: "TOKEN=.+" },
+      dir,
+      (text) => text.replaceAll(secret, "***"),
+    );
+    assert.equal(check.reason, 'config.env matches /TOKEN=.+/: "TOKEN=***"');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * What a failed gate tells the next attempt: the guard's output, the failed assertions, or the
  * judge's verdict and reasons, as a block the §8 retry feedback carries as its "Error output".
- * Secret values are masked and the text is cut to a budget (each reason to a line budget, the
+ * Secret values are masked, each piece before it is cut (a cut secret would not be recognised),
+ * and the text is cut to a budget (each reason to a line budget, the
  * whole block to {@linkcode FEEDBACK_BUDGET} characters, keeping its beginning: the most
  * important lines come first).
  *
@@ -36,10 +37,10 @@ export function gateFeedback(
     text = `[GUARD FEEDBACK] guard_command rejected the output ` +
       `(exit code ${outcome.exitCode ?? "?"}). Its output:\n` +
       // the guard's own output is the feedback: keep its end, where errors usually are
-      (outcome.reasons[0] ?? "").slice(-(budget - 120));
+      mask(outcome.reasons[0] ?? "").slice(-(budget - 120));
   } else if (outcome.gate === "assert") {
     text = "[ASSERTION FEEDBACK] These workspace assertions failed:\n" +
-      outcome.reasons.map((r) => `- ${cut(r, LINE_BUDGET)}`).join("\n");
+      outcome.reasons.map((r) => `- ${cut(mask(r), LINE_BUDGET)}`).join("\n");
   } else {
     const score = outcome.score === null ? "" : `, score ${outcome.score.toFixed(2)}`;
     const threshold = outcome.threshold === null
@@ -47,7 +48,7 @@ export function gateFeedback(
       : ` (pass threshold ${outcome.threshold.toFixed(2)})`;
     text = `[JUDGE FEEDBACK] The judge's verdict was ${outcome.verdict}${score}${threshold}.\n` +
       "What to improve:\n" +
-      outcome.reasons.map((r) => `- ${cut(r, LINE_BUDGET)}`).join("\n");
+      outcome.reasons.map((r) => `- ${cut(mask(r), LINE_BUDGET)}`).join("\n");
   }
   return cut(mask(text), budget);
 }

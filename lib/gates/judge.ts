@@ -45,6 +45,10 @@ import {
   type Verdict,
 } from "./types.ts";
 
+/** `text` shortened to `n` characters, with a `…` where it was cut (the masker knows it). */
+function clip(text: string, n: number): string {
+  return text.length > n ? `${text.slice(0, n)}…` : text;
+}
 /** One LLM call of the judge. */
 export interface JudgeCallRequest {
   prompt: string;
@@ -125,7 +129,7 @@ async function gradeLlm(
     if (answer.is_error) {
       throw new Error(
         `${purpose} call failed (${answer.failure?.category ?? "unknown"}): ` +
-          (answer.failure?.message ?? "").slice(0, 300),
+          clip(answer.failure?.message ?? "", 300),
       );
     }
     return answer.text;
@@ -155,7 +159,7 @@ async function gradeLlm(
       }
       if (scores.length === 0) throw new Error("no debate turn gave a score");
       const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-      const last = transcript.slice(-2).join(" | ").slice(0, 600);
+      const last = clip(transcript.slice(-2).join(" | "), 600);
       return {
         checks: criteria.map((c) => llmCheck(c, mean, last, config.passThreshold)),
         reasoning: `debate scores ${scores.map((s) => roundScore(s)).join(", ")}: ${last}`,
@@ -165,7 +169,7 @@ async function gradeLlm(
     }
     const parsed = parseGrade(answer);
     if (parsed.overall === null && parsed.criteria.every((c) => c.score === null)) {
-      throw new Error(`unreadable judge answer: ${answer.slice(0, 200)}`);
+      throw new Error(`unreadable judge answer: ${clip(answer, 200)}`);
     }
     const checks = criteria.map((c, i) => {
       const grade = gradeFor(parsed.criteria, c, i);
@@ -186,7 +190,7 @@ async function gradeLlm(
  * in the reference tool: `min_score: 3` of levels 1-5); without, the score (level / highest
  * level) must reach the judge's pass threshold.
  *
- * @param level the level picked (clamped to the rubric's levels)
+ * @param level the level picked (one of the rubric's levels)
  * @param score level / highest level
  * @param minScore the rubric's `min_score`, or null
  * @param threshold the judge's pass_threshold
@@ -222,17 +226,21 @@ async function gradeRubric(
   const scores = rubric.levels.map((l) => l.score);
   const max = Math.max(...scores);
   if (level === null || max <= 0) {
-    const reason = `unreadable rubric answer: ${answer.text.slice(0, 200)}`;
+    const reason = `unreadable rubric answer: ${clip(answer.text, 200)}`;
     return { ...base, passed: false, score: 0, reason, error: true };
   }
-  const clamped = Math.min(max, Math.max(Math.min(...scores), level));
-  const score = clamped / max;
-  const passed = rubricPassed(clamped, score, rubric.minScore, config.passThreshold);
+  if (!scores.includes(level)) {
+    const reason = `the judge picked level ${level}, not one of the rubric's ` +
+      `(${scores.join(", ")})`;
+    return { ...base, passed: false, score: 0, reason, error: true };
+  }
+  const score = level / max;
+  const passed = rubricPassed(level, score, rubric.minScore, config.passThreshold);
   const check: CheckResult = {
     ...base,
     passed,
     score: roundScore(score),
-    reason: `level ${clamped}/${max}` +
+    reason: `level ${level}/${max}` +
       (rubric.minScore !== null ? ` (min ${rubric.minScore})` : "") +
       (reasoning ? `: ${reasoning}` : ""),
   };

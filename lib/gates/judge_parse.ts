@@ -46,15 +46,17 @@ export function normaliseScore(value: unknown): number | null {
     return plain ? normaliseScore(Number(plain[1])) : null;
   }
   if (typeof value !== "number" || !Number.isFinite(value)) return null;
-  if (value <= 1) return clamp(value);
+  if (value < 0) return null;
+  if (value <= 1) return value;
   if (value <= 10) return value / 10;
   if (value <= 100) return value / 100;
-  return 1;
+  // on no scale we know: a garbled answer is an unreadable one, never a pass
+  return null;
 }
 
+/** A fraction read from `8/10` or `80%`; outside 0..1 it is no score (`12/10`, `-5%`). */
 function clamp(n: number): number | null {
-  if (!Number.isFinite(n)) return null;
-  return Math.min(1, Math.max(0, n));
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
 }
 
 /** The last JSON object of the answer that looks like a grade. */

@@ -39,6 +39,11 @@ Deno.test("normaliseScore() reads fractions, percents, 0-1, 0-10 and 0-100 scale
   assert.equal(normaliseScore(7), 0.7);
   assert.equal(normaliseScore(85), 0.85);
   assert.equal(normaliseScore("n/a"), null);
+  // on no scale: unreadable, never a full pass
+  assert.equal(normaliseScore(150), null);
+  assert.equal(normaliseScore(-3), null);
+  assert.equal(normaliseScore("12/10"), null);
+  assert.equal(normaliseScore("120%"), null);
 });
 
 Deno.test("parseGrade() reads JSON, fenced JSON and SCORE lines", () => {
@@ -274,6 +279,14 @@ Deno.test("runJudge() rubric: level / max, min_score is a floor", async () => {
   );
   assert.equal(low.score, 0.4);
   assert.equal(low.verdict, "fail", "below min_score fails even above the threshold");
+  // a level the rubric does not have is an unreadable answer, not its best level
+  const off = await runJudge(
+    judgeConfig({ criteria: [rubric] }),
+    SUBJECT,
+    scripted(["LEVEL: 9"]).call,
+  );
+  assert.equal(off.verdict, "error");
+  assert.match(off.reasons.join("\n"), /picked level 9, not one of the rubric's \(1, 2, 3, 4, 5\)/);
 });
 
 Deno.test("runJudge() rubric: min_score is a level, as in the reference tool", async () => {

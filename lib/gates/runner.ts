@@ -185,6 +185,7 @@ export class GateRunner {
       gates.evaluateWorkspaceAssertion(
         spec !== null && typeof spec === "object" ? spec as Record<string, unknown> : {},
         this.#opts.task.workdir,
+        this.#opts.mask,
       )
     );
     const failing = checks.filter((c) => !c.passed);
@@ -269,7 +270,10 @@ export class GateRunner {
   /** Logs, emits and keeps one verdict; returns the failure when it fails the attempt. */
   #record(attempt: number, outcome: GateOutcome): GateFailure | undefined {
     const { mask, log, bus, task } = this.#opts;
-    const reasons = outcome.reasons.map((r) => mask(r.length > 500 ? `${r.slice(0, 500)}…` : r));
+    const reasons = outcome.reasons.map((r) => {
+      const masked = mask(r); // before the cut: a cut secret would not be recognised
+      return masked.length > 500 ? `${masked.slice(0, 500)}…` : masked;
+    });
     const record: GateRecord = {
       attempt,
       gate: outcome.gate,
@@ -362,11 +366,15 @@ export class GateRunner {
     const lastAttempt = Math.max(...this.#records.map((r) => r.attempt), 0);
     const warnings = this.#records.filter((r) => r.attempt === lastAttempt && r.effect === "warn");
     if (warnings.length > 0 && (result.status === "success" || result.status === "soft_failed")) {
-      const notes = warnings.map((w) =>
-        `${w.gate} ${w.verdict}` +
-        (w.score !== null ? ` (score ${w.score.toFixed(2)} < ${w.threshold?.toFixed(2)})` : "") +
-        (w.reasons[0] ? `: ${w.reasons[0].split("\n")[0]!.slice(0, 200)}` : "")
-      );
+      const notes = warnings.map((w) => {
+        const head = `${w.gate} ${w.verdict}`;
+        const reason = w.reasons[0]?.split("\n")[0]!.slice(0, 200) ?? "";
+        // an error's reason already starts with "judge error:"
+        if (reason.startsWith(`${head}:`)) return reason;
+        return head +
+          (w.score !== null ? ` (score ${w.score.toFixed(2)} < ${w.threshold?.toFixed(2)})` : "") +
+          (reason ? `: ${reason}` : "");
+      });
       result.message = `${result.message} [gate warning: ${notes.join("; ")}]`;
     }
     return result;

@@ -147,6 +147,15 @@ Deno.test("gates run in order verify → guard → assert → judge and stop at 
   assert.deepEqual(result.gates?.map((g) => g.gate), ["guard", "assert"]);
 });
 
+Deno.test("a judge that cannot decide, with on_fail: warn, is named once in the message", async () => {
+  const { result } = await run({
+    command: "echo out",
+    judge: { criteria: ["is good"], engine: "no-such-engine", on_fail: "warn" },
+  });
+  assert.equal(result.status, "success");
+  assert.match(result.message, /\[gate warning: judge error: (?!judge error)/);
+});
+
 Deno.test("a deterministic judge on a shell task: warn is recorded and shown, fail fails", async () => {
   const warned = await run({
     command: "echo 'PASS 3 tests'",

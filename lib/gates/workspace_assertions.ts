@@ -282,7 +282,16 @@ function* walk(root: string, prefix = ""): Generator<string> {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (entry.isDirectory) {
       if (!SKIPPED_DIRS.has(entry.name)) yield* walk(root, rel);
-    } else yield rel;
+    } else if (!entry.isSymlink || linksToFile(join(root, rel))) yield rel;
+  }
+}
+
+/** Whether a symlink leads to a file: a dangling one names nothing that exists. */
+function linksToFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
   }
 }
 
@@ -356,7 +365,11 @@ function hasJsonPath(value: unknown, path: string): boolean {
 
 type Evaluation = { passed: boolean; reason: string };
 
-function evaluate(spec: Record<string, unknown>, workdir: string): Evaluation {
+function evaluate(
+  spec: Record<string, unknown>,
+  workdir: string,
+  q: (text: string) => string,
+): Evaluation {
   const type = String(spec.type);
   const rawPath = str(spec, "path") ?? "";
   const path = isAbsolute(rawPath) ? rawPath : resolve(workdir, rawPath);
@@ -373,6 +386,7 @@ function evaluate(spec: Record<string, unknown>, workdir: string): Evaluation {
     case "file_contains":
     case "file_not_contains":
     case "file_contains_count": {
+      if (isDir(path)) return { passed: false, reason: `${shown} is a folder, not a file` };
       const text = readText(path);
       if (text === undefined) {
         return type === "file_not_contains"
@@ -459,8 +473,11 @@ function evaluate(spec: Record<string, unknown>, workdir: string): Evaluation {
   return { passed: false, reason: `unknown assertion type '${type}'` };
 }
 
-function q(text: string): string {
-  const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+/** A pattern or a match, quoted and shortened for a reason; masked first, as a cut secret would
+ * no longer be recognised. */
+function quoted(text: string, mask: (text: string) => string): string {
+  const masked = mask(text);
+  const shown = masked.length > 60 ? `${masked.slice(0, 60)}…` : masked;
   return JSON.stringify(shown);
 }
 
@@ -469,10 +486,12 @@ function q(text: string): string {
  *
  * @param spec the assertion as written
  * @param workdir the task's absolute working directory
+ * @param mask the run's secret masker, applied to quoted text before it is shortened
  */
 export function evaluateWorkspaceAssertion(
   spec: Record<string, unknown>,
   workdir: string,
+  mask: (text: string) => string = (text) => text,
 ): CheckResult {
   const type = String(spec.type ?? "");
   // an invalid severity is reported as the problem below; the check then fails as an error,
@@ -487,7 +506,7 @@ export function evaluateWorkspaceAssertion(
   }
   let result: Evaluation;
   try {
-    result = evaluate(spec, workdir);
+    result = evaluate(spec, workdir, (text) => quoted(text, mask));
   } catch (error) {
     result = { passed: false, reason: `could not check: ${(error as Error).message}` };
   }

@@ -68,10 +68,53 @@ export function secretPieces(value: string): string[] {
   return pieces;
 }
 
+/** Characters of a secret's start or end that, cut against an ellipsis, are still masked. */
+export const MIN_CUT_SECRET_LENGTH = 6;
+
+const ELLIPSIS = "…";
+
+/**
+ * Masks what a cut left of a secret: its start right before a `…` (text shortened after it)
+ * or its end right after one (text shortened before it). Masking comes before cutting
+ * wherever maestro cuts, so this only catches what a cut before masking would let through.
+ */
+function maskCutRemnants(text: string, pieces: readonly string[]): string {
+  if (!text.includes(ELLIPSIS)) return text;
+  let out = "";
+  let from = 0;
+  for (let at = text.indexOf(ELLIPSIS); at >= 0; at = text.indexOf(ELLIPSIS, at + 1)) {
+    let start = at;
+    let end = at + 1;
+    for (const piece of pieces) {
+      for (let k = Math.min(piece.length - 1, at - from); k >= MIN_CUT_SECRET_LENGTH; k--) {
+        if (text.startsWith(piece.slice(0, k), at - k)) {
+          start = Math.min(start, at - k);
+          break;
+        }
+      }
+      for (
+        let k = Math.min(piece.length - 1, text.length - at - 1);
+        k >= MIN_CUT_SECRET_LENGTH;
+        k--
+      ) {
+        if (text.startsWith(piece.slice(-k), at + 1)) {
+          end = Math.max(end, at + 1 + k);
+          break;
+        }
+      }
+    }
+    if (start === at && end === at + 1) continue;
+    out += text.slice(from, start) + (start < at ? MASK : "") + ELLIPSIS +
+      (end > at + 1 ? MASK : "");
+    from = end;
+  }
+  return out + text.slice(from);
+}
+
 /**
  * Builds a masker for the given secret values: one regular expression with the values (and
  * the lines of multi-line ones, {@linkcode secretPieces}) as alternatives, longest first, so
- * masking costs one pass over the text.
+ * masking costs one pass over the text; then what a cut left of one next to a `…`.
  */
 export function createMasker(values: readonly string[]): Masker {
   const usable = [
@@ -79,5 +122,6 @@ export function createMasker(values: readonly string[]): Masker {
   ].sort((a, b) => b.length - a.length);
   if (usable.length === 0) return NO_MASK;
   const pattern = new RegExp(usable.map(escapeRegExp).join("|"), "g");
-  return (text) => text.replace(pattern, MASK);
+  const cuttable = usable.filter((v) => v.length > MIN_CUT_SECRET_LENGTH);
+  return (text) => maskCutRemnants(text.replace(pattern, MASK), cuttable);
 }

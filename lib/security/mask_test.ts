@@ -34,3 +34,17 @@ Deno.test("a multi-line secret is masked whole, and line by line as output arriv
   // its short lines are not masked on their own: "AbC" would mangle ordinary text
   assert.equal(mask("AbC"), "AbC");
 });
+
+Deno.test("what a cut left of a secret next to an ellipsis is masked too", () => {
+  const secret = "ghp_9f8e7d6c5b4a39f8e7d6c5b4a3";
+  const mask = createMasker([secret]);
+  // cut after: its start before "…"; cut before: its end after "…"
+  assert.equal(mask(`TOKEN=${secret.slice(0, 20)}…`), "TOKEN=***…");
+  assert.equal(mask(`…${secret.slice(-12)} tail`), "…*** tail");
+  assert.equal(mask(`a ${secret.slice(0, 9)}… b …${secret.slice(-7)}`), "a ***… b …***");
+  // too little of it to tell, or no ellipsis: left alone
+  assert.equal(mask(`x ${secret.slice(0, 5)}…`), `x ${secret.slice(0, 5)}…`);
+  assert.equal(mask(`x ${secret.slice(0, 20)} y`), `x ${secret.slice(0, 20)} y`);
+  // a whole secret is still masked whole
+  assert.equal(mask(`${secret}…`), "***…");
+});

@@ -186,3 +186,35 @@ Deno.test("examples/gates.yaml runs without keys and maestro eval re-grades its 
     );
   });
 });
+
+Deno.test("a secret matched by an assertion is masked before the reason shortens it", async () => {
+  const secret = "ghp_9f8e7d6c5b4a39f8e7d6c5b4a39f8e7d6c5b4a39f8e7d6c5b4a3abcd";
+  await inTemp({
+    "plan.yaml": `name: m2
+secrets: [MY_TOKEN]
+defaults:
+  env: { MY_TOKEN: "${secret}" }
+tasks:
+  - id: write
+    command: 'echo "TOKEN=$MY_TOKEN" > config.env; echo done'
+    max_retries: 1
+    assert:
+      - { type: file_regex_absent, path: config.env, pattern: "TOKEN=.+" }
+`,
+  }, async (dir) => {
+    const run = await runCli(["run", "plan.yaml", "--output", "text"], { cwd: dir });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout + run.stderr, /config\.env matches \/TOKEN=\.\+\/: "TOKEN=\*\*\*"/);
+    // any 12 characters of the secret, anywhere maestro wrote or printed
+    const pieces = Array.from({ length: secret.length - 11 }, (_, i) => secret.slice(i, i + 12));
+    const texts = [run.stdout, run.stderr];
+    const root = runDir(dir);
+    for (const entry of Deno.readDirSync(root)) {
+      if (entry.isFile) texts.push(Deno.readTextFileSync(join(root, entry.name)));
+    }
+    for (const text of texts) {
+      const leaked = pieces.find((piece) => text.includes(piece));
+      assert.equal(leaked, undefined, `a piece of the secret leaked: ${leaked}`);
+    }
+  });
+});
