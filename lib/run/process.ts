@@ -67,6 +67,12 @@ export class RingBuffer<T> {
   }
 }
 
+/**
+ * Lines of stdout and stderr kept together (`outputTail`): failure messages use their end,
+ * the task's structured context (structured_output.ts) reads all of them.
+ */
+export const OUTPUT_TAIL_LINES = 200;
+
 /** What to run and how. */
 export interface ProcessSpec {
   /** Program and arguments (a string command is already `["sh", "-c", text]`). */
@@ -540,7 +546,7 @@ async function startChild(spec: ProcessSpec, sink: OutputSink): Promise<StartedC
 export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const started = performance.now();
   const stdoutTail = new RingBuffer<string>(spec.tailLines);
-  const outputTail = new RingBuffer<string>(40);
+  const outputTail = new RingBuffer<string>(OUTPUT_TAIL_LINES);
   const seconds = () => Math.round(performance.now() - started) / 1000;
   const base = { stdoutTail: [], outputTail: [], timedOut: false, cancelled: false };
   if (spec.signal?.aborted) {

@@ -51,6 +51,7 @@ import {
   runEngineAttempt,
 } from "./engine_executor.ts";
 import { resolvePrompt, retryFeedback, systemPromptOf } from "./engine_prompt.ts";
+import { type StructuredOutput, structuredOutput } from "./structured_output.ts";
 import {
   abortableSleep,
   renderCommand,
@@ -164,7 +165,9 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   // deno-lint-ignore prefer-const -- finish() reads it before it is set (early failures)
   let gates: GateRunner | undefined;
   const finish = async (
-    fields: Omit<Parameters<typeof makeResult>[0], "task_id" | "command">,
+    fields: Omit<Parameters<typeof makeResult>[0], "task_id" | "command"> & {
+      structured?: StructuredOutput;
+    },
   ): Promise<TaskResult> => {
     const checked = ctx.checkOutput && fields.status === "success"
       ? ctx.checkOutput(fields.stdout_tail ?? "")
@@ -180,8 +183,9 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     if (log.writeError !== undefined) {
       fields = { ...fields, message: `${fields.message} (log incomplete: ${log.writeError})` };
     }
+    const { structured, ...resultFields } = fields;
     const result = makeResult({
-      ...fields,
+      ...resultFields,
       task_id: task.id,
       command: shown,
       started_at: isoMicros(startMicros),
@@ -189,12 +193,15 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       duration_sec: Math.round(performance.now() - started) / 1000,
       log_path: ctx.logPath,
     });
+    if (structured) Object.assign(result.structured_context, structured);
     if (totals) {
       result.cost_usd = totals.cost;
       result.token_usage = totals.tokenUsage();
       result.tool_call_count = totals.toolCalls;
       result.structured_context.cost_usd = totals.cost;
       result.structured_context.result_text = finalText;
+      // as the reference: an engine's answer is also its decision
+      if (finalText) result.structured_context.decisions = [finalText.slice(0, 500)];
     }
     if (lastPgid > 0) result.pgid = lastPgid;
     if (totals) {
@@ -364,7 +371,13 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
   /** What each failed attempt printed (beside `history`), for the retry feedback. */
   const outputs: string[] = [];
   const sleep = ctx.sleep ?? abortableSleep;
-  let last: { status: TaskResult["status"]; exitCode: number; message: string; tail: string[] } = {
+  let last: {
+    status: TaskResult["status"];
+    exitCode: number;
+    message: string;
+    tail: string[];
+    structured?: StructuredOutput;
+  } = {
     status: "failed",
     exitCode: 1,
     message: "not run",
@@ -459,6 +472,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       : tailText(main.outputTail, 2000);
     // masked before anything cuts it (partial_output, the judge's subject): see LogFile.masked
     const tail = engineResult ? [ctx.mask(engineResult.text)] : main.stdoutTail;
+    const structured = structuredOutput(engineResult ? tail[0]!.split("\n") : main.outputTail);
     const record = (category: string, verifyTail: string | null) => {
       const entry: FailureRecord = {
         attempt,
@@ -478,7 +492,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
       : undefined;
     if (change) {
       record(failure!.category, null);
-      last = { status, exitCode, message, tail };
+      last = { status, exitCode, message, tail, structured };
       maxAttempts++;
       switched = change;
       announceRouteChange(where, attempt + 1, change, failure);
@@ -535,7 +549,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
         gateFinal = gated.final;
       }
     }
-    last = { status, exitCode, message, tail };
+    last = { status, exitCode, message, tail, structured };
     if (status !== "failed") break;
     const engineCategory = verifyTail === null ? failure?.category : undefined;
     record(
@@ -565,6 +579,7 @@ export async function runTask(ctx: TaskRunContext): Promise<TaskResult> {
     exit_code: last.exitCode,
     message: last.message,
     stdout_tail: last.tail.join("\n"),
+    structured: last.structured,
     retry_count: Math.max(0, retries),
     failure_history: history,
     handoff_report: last.status === "failed"

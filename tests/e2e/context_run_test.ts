@@ -424,3 +424,42 @@ Deno.test("examples/context.yaml runs without an engine and each mode delivers w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("files_changed, errors and warnings are read from an upstream's output", async () => {
+  const dir = await workspace();
+  try {
+    const out = await run(
+      dir,
+      `name: structured
+fail_fast: false
+tasks:
+  - id: up
+    command: |
+      echo "diff --git a/src/app.ts b/src/app.ts"
+      echo " M lib/util.ts"
+      echo "A done"
+      echo "warning: config is old" >&2
+      echo "error: parseConfig throws" >&2
+  - id: down
+    depends_on: [up]
+    context_from: [up]
+    command: |
+      printf 'files=%s|errors=%s|warnings=%s\\n' "{{ up.files_changed }}" "{{ up.errors }}" "{{ up.warnings }}"
+`,
+    );
+    assert.equal(out.code, 0, out.stderr);
+    const up = await out.result("up");
+    const sc = (up as unknown as { structured_context: Record<string, unknown> })
+      .structured_context;
+    assert.deepEqual(sc.files_changed, ["src/app.ts", "lib/util.ts"]);
+    assert.deepEqual(sc.errors, ["error: parseConfig throws"]);
+    assert.deepEqual(sc.warnings, ["warning: config is old"]);
+    const down = await out.result("down");
+    assert.equal(
+      down.stdout_tail,
+      "files=src/app.ts\nlib/util.ts|errors=error: parseConfig throws|warnings=warning: config is old",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
