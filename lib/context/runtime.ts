@@ -36,9 +36,28 @@ import type { CouncilConfig, LlmCaller, LlmTarget } from "./llm_modes.ts";
 import type { OutputCheck } from "./output_schema.ts";
 import { type ContextMode, type ContextReport, LLM_MODES } from "./types.ts";
 import { upstreamRecord, type UpstreamView, viewUpstream } from "./upstream.ts";
+import { withoutNul } from "../run/attempt_helpers.ts";
 
-/** Most characters of `MAESTRO_CONTEXT` (Linux caps one environment string at 128 KiB). */
+/** Most UTF-8 bytes of `MAESTRO_CONTEXT` (Linux caps one environment string at 128 KiB). */
 export const MAX_ENV_CONTEXT = 100_000;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/**
+ * What `MAESTRO_CONTEXT` holds of a context: no NUL (U+FFFD instead: no environment value can
+ * hold one), and its last {@linkcode MAX_ENV_CONTEXT} bytes of UTF-8, cut at a character.
+ */
+export function envContext(text: string): string {
+  const clean = withoutNul(text);
+  // a UTF-16 unit is at most 3 bytes of UTF-8: short texts need no encoding
+  if (clean.length * 3 <= MAX_ENV_CONTEXT) return clean;
+  const bytes = utf8.encode(clean);
+  if (bytes.length <= MAX_ENV_CONTEXT) return clean;
+  let start = bytes.length - MAX_ENV_CONTEXT;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++; // inside a character
+  return fromUtf8.decode(bytes.subarray(start));
+}
 
 /** The context record a result keeps (`maestro explain --context` shows the full report). */
 export interface ContextRecord {
@@ -309,9 +328,7 @@ export async function prepareContext(options: PrepareOptions): Promise<PreparedC
   let delivery: ContextRecord["delivery"] = "none";
   const env: Record<string, string> = {};
   if (built && task.kind !== "engine" && built.text !== "") {
-    env.MAESTRO_CONTEXT = built.text.length > MAX_ENV_CONTEXT
-      ? built.text.slice(built.text.length - MAX_ENV_CONTEXT)
-      : built.text;
+    env.MAESTRO_CONTEXT = envContext(built.text);
     delivery = "env";
   }
   const prepared: PreparedContext = {

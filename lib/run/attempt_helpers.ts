@@ -39,7 +39,14 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** Renders the templates of a command (a string, or each word of a list). */
 export function renderCommand(command: string | string[], render: (t: string) => string) {
-  return typeof command === "string" ? render(command) : command.map(render);
+  // an upstream's binary output can hold NUL, which no argv word can: U+FFFD takes its place
+  const word = (text: string) => withoutNul(render(text));
+  return typeof command === "string" ? word(command) : command.map(word);
+}
+
+/** `text` with each NUL as U+FFFD: what an argument or an environment value can hold. */
+export function withoutNul(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
 }
 
 /** The last `n` characters of some lines, for messages. */

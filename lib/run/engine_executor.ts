@@ -25,6 +25,7 @@ import type {
 } from "../../engines/types.ts";
 import type { TaskIR } from "../plan/ir.ts";
 import { shellQuote } from "./env.ts";
+import { withoutNul } from "./attempt_helpers.ts";
 import type { LogFile } from "./log_file.ts";
 import { type ProcessOutcome, RingBuffer, runProcess } from "./process.ts";
 import { resolvePrompt, systemPromptOf } from "./engine_prompt.ts";
@@ -177,6 +178,8 @@ async function readUsageFile(inv: EngineInvocation): Promise<string | undefined>
 async function attemptIn(spec: EngineAttemptSpec, scratchDir: string): Promise<EngineAttempt> {
   const { engine, task, log } = spec;
   const inv = buildInvocation({ ...spec, scratchDir });
+  // a prompt rendered from binary upstream output can hold NUL, which no argv word can
+  inv.argv = inv.argv.map(withoutNul);
   const env = { ...spec.env, ...inv.env };
   const parseCtx: ParseContext = { env: { ...spec.parentEnv, ...spec.env } };
   if (inv.model) parseCtx.model = inv.model;

@@ -463,3 +463,34 @@ tasks:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("binary and non-ASCII upstream output reach a shell task's context and command", async () => {
+  const dir = await workspace();
+  try {
+    const out = await run(
+      dir,
+      `name: bytes
+fail_fast: false
+tasks:
+  - id: nul
+    command: 'printf "head\\000mid\\001tail\\n"'
+  - id: wide
+    command: python3 -c "[print('日本語のテキスト' * 125) for _ in range(60)]"
+  - id: down
+    depends_on: [nul, wide]
+    context_from: [nul, wide]
+    command: 'printf "%s" "$MAESTRO_CONTEXT" | wc -c; echo "{{ nul.stdout_tail }}" | od -c | head -1'
+`,
+    );
+    assert.equal(out.code, 0, out.stderr);
+    const down = await out.result("down");
+    assert.equal(down.status, "success", down.message);
+    const [bytes, dump] = down.stdout_tail.split("\n");
+    // the context is cut to 100 000 bytes of UTF-8 (Linux caps one variable at 128 KiB)
+    assert.ok(Number(bytes) <= 100_000 && Number(bytes) > 90_000, bytes);
+    // NUL became U+FFFD (bytes 357 277 275 in od's octal)
+    assert.match(dump!, /h +e +a +d +357 +277 +275 +m +i +d/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
