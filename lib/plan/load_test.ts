@@ -476,6 +476,21 @@ Deno.test("loadPlan() checks engine capabilities: allowed_tools categories, copi
   assert.deepEqual(warnings.filter((w) => w.code === "W38").map((w) => w.line), [14]);
 });
 
+Deno.test("loadPlan() takes defaults.<engine>.context_model from the context engine's block", async () => {
+  const { plan, errors } = await load(`defaults:
+  codex: { context_model: gpt-5.4-mini }
+  claude: { context_model: sonnet }
+tasks:
+  - { id: up, command: "echo ok" }
+  - { id: a, engine: codex, context_engine: claude, prompt: p, context_from: [up], depends_on: [up] }
+  - { id: b, command: "true", context_engine: claude, context_from: [up], depends_on: [up] }
+  - { id: c, engine: codex, prompt: p, context_from: [up], depends_on: [up] }
+`);
+  assert.deepEqual(errors, []);
+  const model = (id: string) => plan!.ir.tasks.find((t) => t.id === id)!.context_model;
+  assert.deepEqual([model("a"), model("b"), model("c")], ["sonnet", "sonnet", "gpt-5.4-mini"]);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

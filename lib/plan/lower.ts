@@ -148,7 +148,6 @@ const FROM_ENGINE_DEFAULTS: ReadonlySet<string> = new Set([
   "escalation",
   "fallback_engine",
   "fallback_model",
-  "context_model",
   "allowed_tools",
 ]);
 
@@ -275,6 +274,12 @@ export function lowerTask(working: WorkingTask, ctx: LowerContext): TaskIR {
       value = (engineDefaults as Record<string, unknown>)[key];
     }
     if (value != null) ir[key] = value;
+  }
+  // `defaults.<engine>.context_model` belongs to the engine the context calls go to
+  const contextEngine = typeof ir.context_engine === "string" ? ir.context_engine : ir.engine;
+  if (ir.context_model == null && contextEngine && isBuiltinEngine(contextEngine)) {
+    const model = defaults?.[contextEngine]?.context_model;
+    if (model != null) ir.context_model = model;
   }
   const fallbackDefaults = fallbackDefaultsOf(ir, defaults);
   if (fallbackDefaults) ir.fallback_defaults = fallbackDefaults;
