@@ -73,6 +73,23 @@ export class RingBuffer<T> {
  */
 export const OUTPUT_TAIL_LINES = 200;
 
+/**
+ * How long a task waits for the end of its output once its process group is gone: only a
+ * process that left the group (`setsid`) can still hold the pipes then.
+ */
+export const ESCAPED_OUTPUT_MS = 1000;
+
+/** Whether `promise` settles within `ms` (it is not cancelled either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What to run and how. */
 export interface ProcessSpec {
   /** Program and arguments (a string command is already `["sh", "-c", text]`). */
@@ -577,9 +594,13 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     }
     spec.onLines?.(name, kept);
   };
+  // set when the task stops waiting for its output (see ESCAPED_OUTPUT_MS)
+  let abandoned = false;
   let child: StartedChild;
   try {
-    child = await startChild(spec, (name, bytes) => onBatch(name, splitters[name].push(bytes)));
+    child = await startChild(spec, (name, bytes) => {
+      if (!abandoned) onBatch(name, splitters[name].push(bytes));
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     spec.log.line(`[maestro] could not start: ${message}`);
@@ -610,6 +631,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   spec.signal?.addEventListener("abort", onAbort, { once: true });
 
   const output = child.output.then(() => {
+    if (abandoned) return;
     onBatch("stdout", splitters.stdout.end());
     onBatch("stderr", splitters.stderr.end());
   });
@@ -621,7 +643,19 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   // SIGKILL follows: one kill(2) per task, and no signal to a group id the kernel may reuse.
   const leftovers = (await child.leftovers ?? true) && killGroup(pid, "SIGTERM");
   if (leftovers) killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), spec.graceMs ?? 2000);
-  await output;
+  // The output ends when every holder of the pipes is gone. A process that left the group
+  // (`setsid`: a daemon) may hold them for ever: once the group is gone, the task waits a
+  // little for the last bytes, then stops reading (the run's end stops such processes).
+  const groupGone = leftovers || timedOut || cancelled ? (spec.graceMs ?? 2000) : 0;
+  if (!(await settlesWithin(output, groupGone + ESCAPED_OUTPUT_MS))) {
+    abandoned = true;
+    onBatch("stdout", splitters.stdout.end());
+    onBatch("stderr", splitters.stderr.end());
+    spec.log.line(
+      "[maestro] a process outside the task's process group (setsid?) still holds its output " +
+        "open: output after this line is not kept, and that process is stopped when the run ends",
+    );
+  }
   clearTimeout(timer);
   clearTimeout(killTimer);
   if (leftovers || timedOut || cancelled) killGroup(pid, "SIGKILL");

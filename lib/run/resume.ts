@@ -244,10 +244,26 @@ export function sweepLeftovers(path: string): string[] {
  * @returns the groups stopped, with the task that started them
  */
 export function stopOrphans(prior: PriorRun): Array<{ taskId: string; pgid: number }> {
-  if (!prior.runId || Deno.build.os !== "linux") return [];
-  const recorded = new Map(prior.groups.map((g) => [g.pgid, g.taskId]));
+  if (!prior.runId) return [];
+  return stopRunProcesses(prior.runId, new Map(prior.groups.map((g) => [g.pgid, g.taskId])));
+}
+
+/**
+ * SIGKILLs every live process of a run (by the `MAESTRO_RUN_ID` in its environment) and its
+ * process group: an earlier run's orphans on resume, or, at the end of a run, what its tasks
+ * started outside their own process groups (`setsid`: a daemon).
+ *
+ * @param runId the run
+ * @param recorded task ids of the process groups the run recorded (named in what is returned)
+ * @returns the process groups stopped, with their task ids
+ */
+export function stopRunProcesses(
+  runId: string,
+  recorded: ReadonlyMap<number, string> = new Map(),
+): Array<{ taskId: string; pgid: number }> {
+  if (Deno.build.os !== "linux") return [];
   const stopped = new Map<number, string>();
-  for (const process of processesOfRun(prior.runId)) {
+  for (const process of processesOfRun(runId)) {
     if (!stopped.has(process.pgid)) {
       // a group with a member of that run is the run's: a reused group id has none
       killGroup(process.pgid, "SIGKILL");

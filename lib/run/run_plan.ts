@@ -42,6 +42,7 @@ import {
   readPriorRun,
   reusableResults,
   stopOrphans,
+  stopRunProcesses,
   sweepLeftovers,
   waitForOrphans,
 } from "./resume.ts";
@@ -489,6 +490,12 @@ export async function runPlan(
       settling: budget && (() => budget.settling()),
     });
     await budget?.close();
+    // what a task started outside its process group (`setsid`: a daemon) ends with the run
+    if (!dryRun) {
+      for (const group of stopRunProcesses(runId)) {
+        bus.emit("orphan_stopped", { task_id: group.taskId, pgid: group.pgid, from_run: runPath });
+      }
+    }
     const input = {
       plan: { ...ir, tasks },
       planHash,

@@ -593,3 +593,33 @@ tasks:
     }
   });
 });
+
+Deno.test("a daemon a task starts with setsid neither holds the task up nor outlives the run", async () => {
+  const marker = `maestro-daemon-${crypto.randomUUID().slice(0, 8)}`;
+  await withFiles({
+    "plan.yaml": `name: daemon
+tasks:
+  - id: held
+    timeout_sec: 2
+    command: "setsid -f sh -c 'sleep 60 # ${marker}'; echo started"
+  - id: quiet
+    command: "setsid -f sh -c 'sleep 60 # ${marker}' >/dev/null 2>&1 </dev/null; echo started"
+  - id: after
+    depends_on: [held]
+    command: echo after
+`,
+  }, async (dir) => {
+    const started = performance.now();
+    const run = await maestro(["run", "plan.yaml", "--no-store", "--output", "text"], dir);
+    // the daemon holds held's output: 1 s more, not 60 (nor its 2 s timeout as a failure)
+    assert.ok(performance.now() - started < 20_000);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stderr + run.stdout, /stopped process group \d+ left by held/);
+    assert.match(run.stderr + run.stdout, /stopped process group \d+ left by quiet/);
+    assert.deepEqual(processesWith(marker), []);
+    const [path] = await runsOf(dir, "daemon");
+    const log = await readFile(join(path!, "held.log"), "utf8");
+    assert.match(log, /^started$/m);
+    assert.match(log, /still holds its output open/);
+  });
+});
