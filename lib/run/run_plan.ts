@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { EXIT, MaestroError } from "../errors.ts";
 import { dirname, join, resolve } from "../path.ts";
 import type { LoadedPlan, PlanIR, TaskIR } from "../plan/ir.ts";
 import { withoutProvenance } from "../plan/ir.ts";
@@ -147,6 +148,20 @@ export interface RunSink {
 
 function planOf(plan: PlanIR | LoadedPlan): PlanIR {
   return "ir" in plan && typeof plan.ir === "object" ? (plan as LoadedPlan).ir : plan as PlanIR;
+}
+
+/**
+ * E118: a file of the run directory could not be written (a full disk, a lost permission).
+ * The run stops dispatching and ends with it; what was written stays for `--resume`.
+ */
+function runDirWriteError(path: string, error: unknown): MaestroError {
+  if (error instanceof MaestroError) return error;
+  const why = error instanceof Error ? error.message : String(error);
+  return new MaestroError("E118", `cannot write ${path}: ${why}`, {
+    hint: "free some space (or fix the permissions), then `maestro run <plan> --resume-last` " +
+      "goes on from the tasks that finished",
+    exitCode: EXIT.failed,
+  });
 }
 
 /**
@@ -420,7 +435,13 @@ export async function runPlan(
     const files = taskFiles(runPath, task.id);
     result.result_path = files.result;
     const json = JSON.stringify(result, null, 2);
-    const resultHash = sha256Hex(writeTextAtomic(files.result, json + "\n"));
+    let resultHash: string;
+    try {
+      resultHash = sha256Hex(writeTextAtomic(files.result, json + "\n"));
+    } catch (error) {
+      // a full disk, a lost permission: the scheduler stops the run and it ends with E118
+      return Promise.reject(runDirWriteError(files.result, error));
+    }
     // the manifest's entry, spooled to disk: the manifest is assembled from it at the end
     spool!.add(index, streamedEntry(task.id, json));
     cache?.settle(task, result, json);
@@ -513,17 +534,21 @@ export async function runPlan(
     if (dryResults) {
       manifest = buildManifest({ ...input, results: dryResults });
     } else {
-      const written = writeStreamedManifest(
-        join(runPath, RUN_FILES.manifest),
-        input,
-        facts,
-        spool!,
-      );
+      const manifestPath = join(runPath, RUN_FILES.manifest);
+      let written: ReturnType<typeof writeStreamedManifest>;
+      try {
+        written = writeStreamedManifest(manifestPath, input, facts, spool!);
+      } catch (error) {
+        throw runDirWriteError(manifestPath, error);
+      }
       manifest = written.manifest;
       manifestHash = written.hash;
       options.store?.finished?.(manifest);
       const summary = renderSummary(manifest, tasks, facts);
-      await Deno.writeTextFile(join(runPath, RUN_FILES.summary), summary);
+      const summaryPath = join(runPath, RUN_FILES.summary);
+      await Deno.writeTextFile(summaryPath, summary).catch((error) => {
+        throw runDirWriteError(summaryPath, error);
+      });
       summaryHash = sha256Hex(summary);
     }
   } finally {

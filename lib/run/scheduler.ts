@@ -101,6 +101,10 @@ export interface ScheduleOptions {
   settling?: () => Promise<void> | undefined;
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** What {@linkcode schedule} returns (results went to `finalize`, one per task). */
 export interface ScheduleOutcome {
   /** The task whose failure triggered fail_fast, if any. */
@@ -366,7 +370,9 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleOutcom
         const settling = options.settling?.();
         if (settling) await settling;
       }
-      const stopMessage = options.stopReason?.() ?? null;
+      const stopMessage = writeError
+        ? `Not started: the run directory cannot be written (${messageOf(writeError.error)})`
+        : options.stopReason?.() ?? null;
       const stopped = signal.aborted || failFastBy !== null || stopMessage !== null;
       const waiting: number[] = [];
       while (!stopped && ready.size > 0 && inFlight.size < options.maxParallel) {

@@ -623,3 +623,55 @@ tasks:
     assert.match(log, /still holds its output open/);
   });
 });
+
+/** Whether a small tmpfs can be mounted here (root, CI); elsewhere no disk can be filled safely. */
+function canMountTmpfs(): boolean {
+  if (Deno.uid() !== 0) return false;
+  const dir = Deno.makeTempDirSync();
+  try {
+    const mount = new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
+      stderr: "null",
+    }).outputSync();
+    if (mount.success) new Deno.Command("umount", { args: [dir] }).outputSync();
+    return mount.success;
+  } catch {
+    return false;
+  } finally {
+    Deno.removeSync(dir);
+  }
+}
+
+Deno.test({
+  name: "a full disk ends the run with E118 and a hint, not a crash",
+  ignore: !canMountTmpfs(),
+  fn: async () => {
+    await withFiles({
+      "plan.yaml": `name: full
+tasks:
+  - id: big
+    command: "yes 0123456789abcdef | head -c 400000; echo"
+  - id: after
+    depends_on: [big]
+    command: echo after
+`,
+    }, async (dir) => {
+      const small = join(dir, "small");
+      await Deno.mkdir(small);
+      const mount = await new Deno.Command("mount", {
+        args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", small],
+        stderr: "piped",
+      }).output();
+      assert.ok(mount.success, new TextDecoder().decode(mount.stderr));
+      try {
+        const run = await maestro(["run", "plan.yaml", "--run-dir", small, "--no-store"], dir);
+        assert.equal(run.code, 1, run.stderr);
+        assert.match(run.stderr, /maestro: E118 cannot write .*big\.result\.json: No space left/);
+        assert.match(run.stderr, /hint: free some space/);
+        assert.doesNotMatch(run.stderr, /Uncaught|internal error|^\s+at /m);
+      } finally {
+        await new Deno.Command("umount", { args: [small] }).output();
+      }
+    });
+  },
+});
