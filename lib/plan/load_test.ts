@@ -491,6 +491,31 @@ tasks:
   assert.deepEqual([model("a"), model("b"), model("c")], ["sonnet", "sonnet", "gpt-5.4-mini"]);
 });
 
+Deno.test("loadPlan() refuses aliases that expand to millions of values, at the first alias", async () => {
+  const levels = ["x-a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+  for (let i = 1; i < 9; i++) {
+    levels.push(`x-a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`);
+  }
+  const { errors } = await load(`name: b
+${levels.join("\n")}
+tasks:
+  - { id: a, command: x, env: { X: "y" } }
+  - id: b
+    command: x
+    matrix: { v: *a8 }
+`);
+  assert.deepEqual(errors.map((e) => [e.code, e.line, e.column]), [["E080", 3, 12]]);
+  assert.match(errors[0]!.message, /aliases expand the document to more than 2000000 values/);
+  // ordinary anchors and merge keys are untouched
+  const fine = await load(`name: ok
+x-env: &env { A: "1" }
+tasks:
+  - { id: a, command: x, env: *env }
+  - { id: b, command: x, env: { <<: *env, B: "2" } }
+`);
+  assert.deepEqual(fine.errors, []);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

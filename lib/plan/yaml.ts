@@ -97,6 +97,23 @@ function contentStart(text: string, offset: number): number {
   return i;
 }
 
+/** Most values a document may hold once its aliases are expanded. */
+export const MAX_EXPANDED_VALUES = 2_000_000;
+
+/** Values in `value` counting each alias as a copy (saturates above the limit). */
+function expandedSize(value: unknown, memo: Map<object, number>): number {
+  if (value === null || typeof value !== "object") return 1;
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  let size = 1;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    size += expandedSize(child, memo);
+    if (size > MAX_EXPANDED_VALUES) break;
+  }
+  memo.set(value, size);
+  return size;
+}
+
 /**
  * Parses YAML text.
  *
@@ -154,6 +171,24 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         line: mark ? mark.line + 1 : 0,
         column: mark ? mark.column + 1 : 0,
         hint: "fix the YAML syntax at this position (indentation, quotes, brackets)",
+      }],
+    };
+  }
+
+  // aliases share their target: a few lines can expand to billions of values (an alias bomb),
+  // which only blow up later, when the plan is copied or serialised
+  if (anchors.size > 0 && expandedSize(data, new Map()) > MAX_EXPANDED_VALUES) {
+    const alias = /(?:^|[\s,[{:-])(\*[^\s,[\]{}]+)/m.exec(text);
+    const at = alias ? alias.index + alias[0].length - alias[1]!.length : 0;
+    return {
+      data: undefined,
+      sourceMap: noSourceMap(file),
+      errors: [{
+        code: "E080",
+        message: `YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`,
+        file,
+        ...position(at),
+        hint: "an alias repeats what its anchor holds; nest fewer aliases (an alias bomb?)",
       }],
     };
   }
