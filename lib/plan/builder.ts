@@ -130,6 +130,13 @@ function snakeDefaults(defaults: Readonly<Record<string, unknown>>): Record<stri
   return out;
 }
 
+/** One task of a builder and the `.task(...)` call that added it. */
+interface TaskLink {
+  readonly task: AuthoredTask;
+  readonly site: CallSite[];
+  readonly previous: TaskLink | undefined;
+}
+
 /**
  * A plan under construction. Immutable: every call returns a new builder, so a base plan can
  * be extended in several ways and loops can use `reduce`.
@@ -139,17 +146,25 @@ function snakeDefaults(defaults: Readonly<Record<string, unknown>>): Record<stri
  */
 export class PlanBuilder<Ids extends string = never, Prefix extends string = never> {
   readonly #options: Readonly<Record<string, unknown>>;
-  readonly #tasks: readonly AuthoredTask[];
-  readonly #sites: PlanSites;
+  readonly #planSite: readonly CallSite[];
+  /** The last task added; each points at the one before (shared by every later builder). */
+  readonly #last: TaskLink | undefined;
 
   private constructor(
     options: Readonly<Record<string, unknown>>,
-    tasks: readonly AuthoredTask[],
-    sites: PlanSites,
+    planSite: readonly CallSite[],
+    last: TaskLink | undefined,
   ) {
     this.#options = options;
-    this.#tasks = tasks;
-    this.#sites = sites;
+    this.#planSite = planSite;
+    this.#last = last;
+  }
+
+  /** The tasks, first to last, with their call sites. */
+  #links(): TaskLink[] {
+    const links: TaskLink[] = [];
+    for (let link = this.#last; link; link = link.previous) links.push(link);
+    return links.reverse();
   }
 
   /**
@@ -162,7 +177,7 @@ export class PlanBuilder<Ids extends string = never, Prefix extends string = nev
     options: PlanOptions<Prefix>,
     site: CallSite[],
   ): PlanBuilder<never, Prefix> {
-    return new PlanBuilder<never, Prefix>(options, [], { plan: site, tasks: [] });
+    return new PlanBuilder<never, Prefix>(options, site, undefined);
   }
 
   /**
@@ -179,10 +194,9 @@ export class PlanBuilder<Ids extends string = never, Prefix extends string = nev
     options: TaskOptions<TaskRef<Ids, Prefix>> = {},
   ): PlanBuilder<Ids | Id, Prefix> {
     const task = { id, ...renameKeys(options, snakeCase) } as AuthoredTask;
-    return new PlanBuilder<Ids | Id, Prefix>(this.#options, [...this.#tasks, task], {
-      plan: this.#sites.plan,
-      tasks: [...this.#sites.tasks, callerStack()],
-    });
+    // a link, not a copy of every task so far: a loop adding n tasks stays linear
+    const last = { task, site: callerStack(), previous: this.#last };
+    return new PlanBuilder<Ids | Id, Prefix>(this.#options, this.#planSite, last);
   }
 
   /**
@@ -194,7 +208,7 @@ export class PlanBuilder<Ids extends string = never, Prefix extends string = nev
    */
   declare<const Later extends string>(...ids: Later[]): PlanBuilder<Ids | Later, Prefix> {
     void ids;
-    return new PlanBuilder<Ids | Later, Prefix>(this.#options, this.#tasks, this.#sites);
+    return new PlanBuilder<Ids | Later, Prefix>(this.#options, this.#planSite, this.#last);
   }
 
   /**
@@ -227,12 +241,12 @@ export class PlanBuilder<Ids extends string = never, Prefix extends string = nev
     if (plan.defaults && typeof plan.defaults === "object") {
       plan.defaults = snakeDefaults(plan.defaults as Record<string, unknown>);
     }
-    return { ...plan, tasks: this.#tasks.map((task) => ({ ...task })) } as AuthoredPlan;
+    return { ...plan, tasks: this.#links().map(({ task }) => ({ ...task })) } as AuthoredPlan;
   }
 
   /** Where the plan and each task were written (from the call stack, for error positions). */
   get sites(): PlanSites {
-    return { plan: [...this.#sites.plan], tasks: this.#sites.tasks.map((stack) => [...stack]) };
+    return { plan: [...this.#planSite], tasks: this.#links().map(({ site }) => [...site]) };
   }
 }
 
