@@ -516,6 +516,17 @@ tasks:
   assert.deepEqual(fine.errors, []);
 });
 
+Deno.test("loadPlan() refuses an empty matrix list (it would drop the task and its edges)", async () => {
+  const { errors } = await load(`tasks:
+  - id: empty
+    matrix: { os: [] }
+    command: x
+  - { id: after, depends_on: [empty], command: "y" }
+`);
+  assert.deepEqual(errors.map((e) => [e.code, e.line, e.column]), [["E012", 3, 19]]);
+  assert.equal(errors[0]!.hint, "see `matrix` in docs/plan-reference.md");
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

@@ -116,7 +116,8 @@ const taskShape = {
   tags: stringList.nullish(),
   depends_on: stringList.nullish().describe("Ids of tasks that must finish first"),
   group: z.string().nullish().describe("Path to a sub-plan run as a nested DAG"),
-  matrix: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])))
+  // an empty list would make no task at all, and silently drop the edges to it
+  matrix: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1))
     .nullish(),
   batch: looseObject.nullish(),
   dynamic_group: z.boolean().nullish(),

@@ -43,7 +43,10 @@ const TYPE_CODES: Record<string, string> = {
   id: "E001",
 };
 
+/** The plan key a path ends in; under maps of the author's own keys, the map's key. */
 function lastKey(path: readonly PropertyKey[]): string {
+  const own = path.findIndex((segment) => segment === "matrix" || segment === "env");
+  if (own >= 0 && own < path.length - 1) return path[own] as string;
   for (let i = path.length - 1; i >= 0; i--) {
     if (typeof path[i] === "string") return path[i] as string;
   }
