@@ -487,7 +487,7 @@ tasks:
     assert.equal(down.status, "success", down.message);
     const [bytes, dump] = down.stdout_tail.split("\n");
     // the context is cut to 100 000 bytes of UTF-8 (Linux caps one variable at 128 KiB)
-    assert.ok(Number(bytes) <= 100_000 && Number(bytes) > 90_000, bytes);
+    assert.ok(Number(bytes) <= 100_000 && Number(bytes) > 90_000, String(bytes));
     // NUL became U+FFFD (bytes 357 277 275 in od's octal)
     assert.match(dump!, /h +e +a +d +357 +277 +275 +m +i +d/);
   } finally {
