@@ -368,7 +368,7 @@ export class GateRunner {
     if (warnings.length > 0 && (result.status === "success" || result.status === "soft_failed")) {
       const notes = warnings.map((w) => {
         const head = `${w.gate} ${w.verdict}`;
-        const reason = w.reasons[0]?.split("\n")[0]!.slice(0, 200) ?? "";
+        const reason = (w.reasons[0] ?? "").split("\n")[0]!.slice(0, 200);
         // an error's reason already starts with "judge error:"
         if (reason.startsWith(`${head}:`)) return reason;
         return head +
