@@ -18,8 +18,9 @@ export function retryDelaySec(
   if (Array.isArray(delay)) {
     return delay.length === 0 ? 0 : delay[Math.min(retry, delay.length - 1)]!;
   }
-  if (strategy === "linear") return delay * (retry + 1);
-  if (strategy === "exponential") return delay * 2 ** retry;
+  // rounded to the millisecond: 0.2 × 3 is shown as 0.6, not 0.6000000000000001
+  if (strategy === "linear") return Math.round(delay * (retry + 1) * 1000) / 1000;
+  if (strategy === "exponential") return Math.round(delay * 2 ** retry * 1000) / 1000;
   return delay;
 }
 

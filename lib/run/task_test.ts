@@ -38,6 +38,8 @@ Deno.test("retry delays follow the constant, linear, exponential and list rules"
   assert.deepEqual([0, 1, 2].map((i) => retryDelaySec(i, 2, "constant")), [2, 2, 2]);
   assert.deepEqual([0, 1, 2].map((i) => retryDelaySec(i, 2, "linear")), [2, 4, 6]);
   assert.deepEqual([0, 1, 2].map((i) => retryDelaySec(i, 2, "exponential")), [2, 4, 8]);
+  assert.deepEqual([0, 1, 2].map((i) => retryDelaySec(i, 0.2, "linear")), [0.2, 0.4, 0.6]);
+  assert.deepEqual([0, 1, 2].map((i) => retryDelaySec(i, 0.1, "exponential")), [0.1, 0.2, 0.4]);
   assert.deepEqual([0, 1, 2].map((i) => retryDelaySec(i, [1, 5], "exponential")), [1, 5, 5]);
 });
 

@@ -40,9 +40,11 @@ export interface LiveView {
 const HIDE_CURSOR = "\x1b[?25l";
 const SHOW_CURSOR = "\x1b[?25h";
 
+/** The terminal's size; 80×24 when it cannot tell (or says 0, as `script` and some CI do). */
 function consoleSize(): { columns: number; rows: number } {
   try {
-    return Deno.consoleSize();
+    const { columns, rows } = Deno.consoleSize();
+    return { columns: columns > 0 ? columns : 80, rows: rows > 0 ? rows : 24 };
   } catch {
     return { columns: 80, rows: 24 };
   }

@@ -149,3 +149,37 @@ Deno.test({
       assert.match(done, /✓ after success/);
     }),
 });
+
+Deno.test({
+  name: "live view on a terminal that reports 0×0 (script, some CI) still draws and summarises",
+  ignore: !(() => {
+    try {
+      return Deno.statSync("/usr/bin/script").isFile;
+    } catch {
+      return false;
+    }
+  })(),
+  fn: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "maestro-live-0x0-"));
+    try {
+      await writeFile(
+        join(dir, "plan.yaml"),
+        "name: zero\ntasks:\n  - { id: a, command: 'true' }\n  - { id: b, command: 'true' }\n",
+      );
+      const inner =
+        `stty cols 0 rows 0; '${Deno.execPath()}' run -A --no-prompt '${CLI}' run plan.yaml --no-store`;
+      const out = await new Deno.Command("script", {
+        args: ["-qec", inner, "/dev/null"],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, text);
+      assert.match(text, /SUCCESS 2 ok/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
