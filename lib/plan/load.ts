@@ -352,6 +352,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
         code: "E027",
         message: `import prefix "${entry.prefix}" is used twice`,
         ...where,
+        hint: "give each import its own prefix: the tasks of both would get the same ids",
       });
       continue;
     }
@@ -359,7 +360,12 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
     const target = resolve(baseDir, entry.path);
     if (walk.stack.includes(target)) {
       const chain = [...walk.stack.slice(walk.stack.indexOf(target)), target].join(" -> ");
-      walk.errors.push({ code: "E025", message: `circular import: ${chain}`, ...where });
+      walk.errors.push({
+        code: "E025",
+        message: `circular import: ${chain}`,
+        ...where,
+        hint: "a plan cannot import itself, directly or through others: remove one import",
+      });
       continue;
     }
     if (walk.stack.length > MAX_IMPORT_DEPTH) {
@@ -367,6 +373,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
         code: "E025",
         message: `imports are nested deeper than ${MAX_IMPORT_DEPTH} levels`,
         ...where,
+        hint: "import the deeper plans from a higher level instead",
       });
       continue;
     }
@@ -425,6 +432,7 @@ async function loadFile(
         code: "E106",
         message: `group sub-plan includes itself: ${group}`,
         ...where,
+        hint: "a group runs another plan file; point `group:` at a file that does not lead back",
       });
       continue;
     }

@@ -355,6 +355,9 @@ Deno.test("loadPlan() reports import problems with their codes", async () => {
   );
   assert.deepEqual(codes(prefixes.errors), ["E027", "E028", "E026"]);
   assert.equal(prefixes.errors[2]!.line, 5);
+  // every one of them says what to do
+  assert.deepEqual(prefixes.errors.filter((e) => !e.hint), []);
+  assert.deepEqual(cycle.errors.filter((e) => !e.hint), []);
 });
 
 Deno.test("loadPlan() lowers a group task's sub-plan into the IR", async () => {

@@ -42,9 +42,9 @@ export function checkContextFields(
       warnings.push(issue(
         working,
         [set[0]!],
-        "W32",
+        "W39",
         `${set.join(", ")} ${set.length > 1 ? "have" : "has"} no effect without context_from`,
-        'add context_from: [<dependency ids>] or "*"',
+        'add context_from: [<dependency ids>] or ["*"]',
       ));
     }
     const texts = [task.prompt, ...commandTexts(task.command)].filter((t) => t != null);

@@ -70,7 +70,7 @@ Deno.test("validation: context keys that do nothing are warnings", async () => {
 `);
   assert.deepEqual(errors, []);
   assert.deepEqual(warnings.map((w) => [w.code, w.line]), [
-    ["W32", 7],
+    ["W39", 7],
     ["W33", 8],
     ["W34", 12],
     ["W35", 13],
