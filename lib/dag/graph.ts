@@ -74,6 +74,24 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
 }
 
 /**
+ * Up to `max` dependency cycles that share no task, each as {@linkcode findCycle} returns it:
+ * after each one its tasks leave the graph and the search goes on, so two separate cycles are
+ * both reported in one pass.
+ */
+export function findCycles(nodes: readonly GraphNode[], max = 20): string[][] {
+  const cycles: string[][] = [];
+  let remaining = nodes;
+  while (cycles.length < max) {
+    const cycle = findCycle(remaining);
+    if (!cycle) break;
+    cycles.push(cycle);
+    const gone = new Set(cycle);
+    remaining = remaining.filter((node) => !gone.has(node.id));
+  }
+  return cycles;
+}
+
+/**
  * The depth of each node: 0 for nodes without dependencies, else 1 + the deepest dependency.
  * Requires an acyclic graph.
  *

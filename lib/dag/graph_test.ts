@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { depths, findCycle, graphStats } from "./graph.ts";
+import { depths, findCycle, findCycles, graphStats } from "./graph.ts";
 
 const node = (id: string, ...depends_on: string[]) => ({ id, depends_on });
 
@@ -36,4 +36,18 @@ Deno.test("graphStats() gives the critical path and the widest level", () => {
   assert.deepEqual(stats.criticalPath, ["a", "b", "d"]);
   assert.equal(stats.maxWidth, 2);
   assert.deepEqual(depths([node("a"), node("b", "a")]), new Map([["a", 0], ["b", 1]]));
+});
+
+Deno.test("findCycles() reports separate cycles in one pass", () => {
+  const cycles = findCycles([
+    node("a", "c"),
+    node("b", "a"),
+    node("c", "b"),
+    node("d", "e"),
+    node("e", "d"),
+    node("f", "a"),
+  ]);
+  assert.equal(cycles.length, 2);
+  assert.deepEqual(cycles.map((c) => new Set(c)), [new Set(["a", "b", "c"]), new Set(["d", "e"])]);
+  assert.deepEqual(findCycles([node("a"), node("b", "a")]), []);
 });

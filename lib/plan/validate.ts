@@ -8,7 +8,7 @@
 import { pathExists } from "../fs.ts";
 import { resolve } from "../path.ts";
 import { didYouMean, type PlanIssue } from "../errors.ts";
-import { findCycle, type GraphStats, graphStats } from "../dag/graph.ts";
+import { findCycles, type GraphStats, graphStats } from "../dag/graph.ts";
 import type { AuthoredPlan } from "./schema.ts";
 import { checkTemplates, checkWhen } from "./validate_references.ts";
 import { checkEngineFields, checkOtherRules } from "./validate_rules.ts";
@@ -132,9 +132,9 @@ export function validatePlan(input: ValidateInput): ValidateResult {
     id: w.task.id,
     depends_on: (w.task.depends_on ?? []).filter((d) => ids.has(d) && d !== w.task.id),
   }));
-  const cycle = findCycle(graph);
+  const cycles = findCycles(graph);
   let stats: GraphStats | undefined;
-  if (cycle) {
+  for (const cycle of cycles) {
     const working = firstSeen.get(cycle[0]!)!;
     const depIndex = (working.task.depends_on ?? []).indexOf(cycle[1]!);
     errors.push(issue(
@@ -144,7 +144,9 @@ export function validatePlan(input: ValidateInput): ValidateResult {
       `dependency cycle: ${cycle.join(" -> ")}`,
       "remove one of these dependencies",
     ));
-  } else if (tasks.length >= SHAPE_WARNING_MIN_TASKS) {
+  }
+  // graph statistics need an acyclic graph
+  if (cycles.length === 0 && tasks.length >= SHAPE_WARNING_MIN_TASKS) {
     const n = tasks.length;
     const density = edgeCount.value / (n * (n - 1) / 2);
     if (density > 0.6) {
