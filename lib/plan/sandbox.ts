@@ -560,6 +560,9 @@ function typeErrors(file: string, lines: readonly string[]): PlanIssue[] {
   return issues;
 }
 
+/** What V8 prints when the heap limit is reached (with a C stack trace not worth showing). */
+const OUT_OF_MEMORY = /heap out of memory|Fatal JavaScript out of memory|Reached heap limit/i;
+
 /** `path:line:column` of a frame, or its URL when it is not a file. */
 function where(frame: { url: string; line: number; column: number }): string {
   const name = frame.url.startsWith("file:") ? fromFileUrl(frame.url) : frame.url;
@@ -609,6 +612,16 @@ export function childErrors(file: string, stderr: string, exitCode: number): Pla
       ...at(errorIndex + 1),
       hint: `a plan module may only read files in its own folder (${dirname(file)}); ` +
         "no network, environment, subprocesses or writes: let a task do that at run time",
+    }];
+  }
+  if (errorIndex < 0 && lines.some((line) => OUT_OF_MEMORY.test(line))) {
+    return [{
+      code: "E082",
+      message: "plan module ran out of memory (plan modules get a 512 MB heap)",
+      file,
+      line: 1,
+      column: 1,
+      hint: "look for a loop that builds ever more data; a plan is a list of tasks, not their work",
     }];
   }
   if (errorIndex < 0) {

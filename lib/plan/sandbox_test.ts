@@ -308,3 +308,22 @@ Deno.test("a plan in a folder whose name holds a comma reads its own files, and 
     assert.match(error!.message, /tried to read .*a\/secret\.txt/);
   });
 });
+
+Deno.test("childErrors() names an out-of-memory crash instead of quoting V8's C stack", () => {
+  const stderr = [
+    "",
+    "<--- Last few GCs --->",
+    "[4242:0x55d0]     3912 ms: Mark-Compact 509.1 (523.2) -> 508.9 (523.4) MB",
+    "",
+    "#",
+    "# Fatal JavaScript out of memory: Reached heap limit",
+    "#",
+    "# ==== C stack trace ===============================",
+    "#    /usr/local/bin/deno(+0x28b0d2e) [0x55d0a8]",
+  ].join("\n");
+  const [issue, ...rest] = childErrors("/p/plan.ts", stderr, 133);
+  assert.deepEqual(rest, []);
+  assert.equal(issue!.code, "E082");
+  assert.equal(issue!.message, "plan module ran out of memory (plan modules get a 512 MB heap)");
+  assert.doesNotMatch(issue!.message + (issue!.hint ?? ""), /stack|0x/);
+});
