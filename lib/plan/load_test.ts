@@ -530,6 +530,14 @@ Deno.test("loadPlan() refuses an empty matrix list (it would drop the task and i
   assert.equal(errors[0]!.hint, "see `matrix` in docs/plan-reference.md");
 });
 
+Deno.test("loadPlan() points a second YAML document at its ---", async () => {
+  const { errors } = await load(
+    "# plan\n---\nname: a\ntasks:\n  - { id: a, command: x }\n---\nname: b\n",
+  );
+  assert.deepEqual(errors.map((e) => [e.code, e.line, e.column]), [["E080", 6, 1]]);
+  assert.match(errors[0]!.hint ?? "", /one YAML document/);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

@@ -97,6 +97,21 @@ function contentStart(text: string, offset: number): number {
   return i;
 }
 
+/**
+ * Where a second YAML document starts: the `---` after content, or the second `---` when the
+ * file opens with one. Undefined when there is none.
+ */
+function secondDocument(text: string): number | undefined {
+  const markers = [...text.matchAll(/^---(?:\s|$)/gm)].map((m) => m.index!);
+  if (markers.length === 0) return undefined;
+  const before = text.slice(0, markers[0]).split("\n")
+    .some((line) =>
+      line.trim() !== "" && !line.trimStart().startsWith("#") &&
+      !line.startsWith("%")
+    );
+  return before ? markers[0] : markers[1];
+}
+
 /** Most values a document may hold once its aliases are expanded. */
 export const MAX_EXPANDED_VALUES = 2_000_000;
 
@@ -161,6 +176,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch (error) {
     if (!(error instanceof jsyaml.YAMLException)) throw error;
     const mark = error.mark;
+    const second = mark ? undefined : secondDocument(text);
     return {
       data: undefined,
       sourceMap: noSourceMap(file),
@@ -168,9 +184,15 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         code: "E080",
         message: `YAML syntax error: ${error.reason}`,
         file,
-        line: mark ? mark.line + 1 : 0,
-        column: mark ? mark.column + 1 : 0,
-        hint: "fix the YAML syntax at this position (indentation, quotes, brackets)",
+        ...(mark
+          ? { line: mark.line + 1, column: mark.column + 1 }
+          : second !== undefined
+          ? position(second)
+          : { line: 1, column: 1 }),
+        hint: second !== undefined
+          ? "a plan file holds one YAML document: remove this `---` and what follows, or " +
+            "move it to a file of its own"
+          : "fix the YAML syntax at this position (indentation, quotes, brackets)",
       }],
     };
   }
