@@ -267,6 +267,8 @@ export interface EventPayloads {
   };
   /** Resume removed temp files an earlier, killed run left in its directory. */
   leftovers_removed: { from_run: string; files: string[] };
+  /** Resume: the earlier run's events.jsonl ended with a half-written line, which is ignored. */
+  partial_line_ignored: { from_run: string };
   /** Resume stopped a process left by an earlier, killed run. */
   orphan_stopped: { task_id: string; pgid: number; from_run: string };
   /** Resume (`--wait-orphans`) waits for a process group left by an earlier, killed run. */

@@ -189,6 +189,9 @@ export function textLine(event: RunEvent, verbose = false): string | undefined {
       return `[dry-run] ${event.task_id}\n  workdir: ${event.workdir}\n  command: ${event.command}` +
         `\n  argv: ${JSON.stringify(event.argv)}\n  env: ${event.env_keys.join(", ")}` +
         (event.when ? `\n  when: ${event.when}` : "");
+    case "partial_line_ignored":
+      return `maestro: the last line of ${event.from_run}/events.jsonl was cut off (the run ` +
+        "was killed while writing it); it is ignored";
     case "leftovers_removed":
       return `maestro: removed ${event.files.length} temp file(s) left in ${event.from_run}`;
     case "orphan_stopped":

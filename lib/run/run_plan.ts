@@ -230,6 +230,7 @@ export async function runPlan(
   });
   const preset = new Map<string, TaskResult>();
   if (prior) {
+    if (prior.partialLastLine) bus.emit("partial_line_ignored", { from_run: prior.path });
     const leftovers = sweepLeftovers(prior.path);
     if (leftovers.length > 0) {
       bus.emit("leftovers_removed", { from_run: prior.path, files: leftovers });

@@ -675,3 +675,25 @@ tasks:
     });
   },
 });
+
+Deno.test("resuming a run whose events.jsonl ends mid-line says the line is ignored", async () => {
+  await withFiles({
+    "plan.yaml": "name: cut\ntasks:\n  - { id: a, command: 'echo a' }\n" +
+      "  - { id: b, command: 'echo b', depends_on: [a] }\n",
+  }, async (dir) => {
+    const first = await maestro(["run", "plan.yaml", "--no-store"], dir);
+    assert.equal(first.code, 0, first.stderr);
+    const [path] = await runsOf(dir, "cut");
+    await rm(join(path!, "run_manifest.json"));
+    await rm(join(path!, "run_summary.md"));
+    // killed while writing b's task_complete: keep half of that line
+    const events = await readFile(join(path!, "events.jsonl"), "utf8");
+    const lines = events.trimEnd().split("\n");
+    const last = lines.findLastIndex((l) => l.includes('"task_complete"') && l.includes('"b"'));
+    const kept = lines.slice(0, last).join("\n") + "\n" + lines[last]!.slice(0, 40);
+    await writeFile(join(path!, "events.jsonl"), kept);
+    const resumed = await maestro(["run", "plan.yaml", "--no-store", "--resume-last"], dir);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr + resumed.stdout, /events\.jsonl was cut off .*; it is ignored/);
+  });
+});
