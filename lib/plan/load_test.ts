@@ -538,6 +538,31 @@ Deno.test("loadPlan() points a second YAML document at its ---", async () => {
   assert.match(errors[0]!.hint ?? "", /one YAML document/);
 });
 
+Deno.test("loadPlan() reads numbers as PyYAML does (YAML 1.1): octal, base 60, floats need a dot", async () => {
+  const { plan, errors } = await load(`tasks:
+  - id: a
+    command: x
+    timeout_sec: 1:30
+    env: { V: 1e3, W: 010, X: 1:30, Y: 0o17, Z: 1.5, Q: 0x1F, R: 1_000, S: .5, T: -0b11 }
+    matrix: { v: [010, 1e3] }
+`);
+  assert.deepEqual(errors, []);
+  const [first, second] = plan!.ir.tasks;
+  assert.deepEqual([first!.id, second!.id], ["a.v-8", "a.v-1e3"]);
+  assert.equal(first!.timeout_sec, 90);
+  assert.deepEqual(first!.env, {
+    V: "1e3",
+    W: "8",
+    X: "90",
+    Y: "0o17",
+    Z: "1.5",
+    Q: "31",
+    R: "1000",
+    S: "0.5",
+    T: "-3",
+  });
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

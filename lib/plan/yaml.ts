@@ -62,9 +62,56 @@ const pyyamlBool = new jsyaml.Type("tag:yaml.org,2002:bool", {
   predicate: (value: object) => typeof value === "boolean",
 });
 
-/** YAML 1.2 core types plus PyYAML's extra booleans and merge keys; no timestamps. */
+// PyYAML's YAML 1.1 numbers (resolver.py): `010` is octal 8, `1:30` is 90 (base 60), and a
+// float needs a dot, so `1e3` and `0o17` stay strings
+const PYYAML_INT =
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const PYYAML_FLOAT =
+  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+/** `1:30:05` → 5405: each part a digit of base 60, as PyYAML reads it. */
+function sexagesimal(text: string): number {
+  return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+const pyyamlInt = new jsyaml.Type("tag:yaml.org,2002:int", {
+  kind: "scalar",
+  resolve: (data: string) => PYYAML_INT.test(data),
+  construct: (data: string) => {
+    let text = data.replaceAll("_", "");
+    const sign = text.startsWith("-") ? -1 : 1;
+    if (text[0] === "-" || text[0] === "+") text = text.slice(1);
+    if (text === "0") return 0;
+    if (text.startsWith("0b")) return sign * parseInt(text.slice(2), 2);
+    if (text.startsWith("0x")) return sign * parseInt(text.slice(2), 16);
+    if (text.includes(":")) return sign * sexagesimal(text);
+    if (text.startsWith("0")) return sign * parseInt(text, 8);
+    return sign * Number(text);
+  },
+  predicate: (value: object) => Number.isInteger(value),
+});
+
+const pyyamlFloat = new jsyaml.Type("tag:yaml.org,2002:float", {
+  kind: "scalar",
+  resolve: (data: string) => PYYAML_FLOAT.test(data),
+  construct: (data: string) => {
+    let text = data.replaceAll("_", "").toLowerCase();
+    const sign = text.startsWith("-") ? -1 : 1;
+    if (text[0] === "-" || text[0] === "+") text = text.slice(1);
+    if (text === ".inf") return sign * Infinity;
+    if (text === ".nan") return NaN;
+    if (text.includes(":")) return sign * sexagesimal(text);
+    return sign * Number(text);
+  },
+  predicate: (value: object) => typeof value === "number" && !Number.isInteger(value),
+});
+
+/**
+ * YAML 1.1 as PyYAML reads it (the reference tool's parser): the core types with PyYAML's
+ * booleans, integers and floats, and merge keys; no timestamps.
+ */
 const PLAN_SCHEMA = jsyaml.CORE_SCHEMA.extend({
-  implicit: [pyyamlBool, runtimeTypes.merge],
+  implicit: [pyyamlBool, pyyamlInt, pyyamlFloat, runtimeTypes.merge],
   explicit: [runtimeTypes.binary],
 });
 
