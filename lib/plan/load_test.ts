@@ -563,6 +563,22 @@ Deno.test("loadPlan() reads numbers as PyYAML does (YAML 1.1): octal, base 60, f
   });
 });
 
+Deno.test("loadPlan(): a template naming a matrix task or a wrong matrix key is one clear error", async () => {
+  const { errors } = await load(`tasks:
+  - id: test
+    matrix: { py: ["3.10", "3.11"], os: [a, b] }
+    command: "echo {{ matrix.pyy }}"
+  - id: report
+    depends_on: [test]
+    context_from: [test]
+    command: "echo {{ test.stdout_tail }}"
+`);
+  assert.deepEqual(errors.map((e) => [e.code, e.line]), [["E030", 4], ["E030", 8]]);
+  assert.equal(errors[0]!.hint, "did you mean {{ matrix.py }}?");
+  assert.match(errors[1]!.message, /names matrix task "test", which runs as 4 tasks/);
+  assert.match(errors[1]!.hint ?? "", /context_from: \[test\]/);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

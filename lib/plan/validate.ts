@@ -169,7 +169,16 @@ export function validatePlan(input: ValidateInput): ValidateResult {
       });
     }
   }
-  return stats ? { errors, warnings, graph: stats } : { errors, warnings };
+  // the children of a matrix task share its text: one problem there is reported once
+  const once = (issues: PlanIssue[]) => {
+    const seen = new Set<string>();
+    return issues.filter((i) => {
+      const key = `${i.file}\0${i.line}\0${i.column}\0${i.code}\0${i.message}`;
+      return !seen.has(key) && seen.add(key) !== undefined;
+    });
+  };
+  const result = { errors: once(errors), warnings: once(warnings) };
+  return stats ? { ...result, graph: stats } : result;
 }
 
 function checkTask(

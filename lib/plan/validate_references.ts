@@ -120,6 +120,13 @@ function blockPosition(lines: readonly string[], indicatorLine: number, offset: 
   return last;
 }
 
+function matrixKeyHint(key: string, keys: string[]): string {
+  const suggestion = didYouMean(key, keys);
+  return suggestion
+    ? `did you mean {{ matrix.${suggestion} }}?`
+    : `its matrix keys are: ${keys.join(", ")}`;
+}
+
 function templateProblem(
   name: string,
   working: WorkingTask,
@@ -128,6 +135,7 @@ function templateProblem(
   setVars: ReadonlySet<string>,
 ): { message: string; hint?: string; warning?: boolean } | undefined {
   const v = classifyVar(name, ids, setVars);
+  const owner = working.matrixParent ?? working.task.id;
   switch (v.kind) {
     case "global":
     case "set":
@@ -135,19 +143,30 @@ function templateProblem(
     case "matrix":
       if (working.matrixValues && v.key in working.matrixValues) return undefined;
       return {
-        message: `{{ ${name} }} is not a matrix key of task "${working.task.id}"`,
+        // the matrix task, not each child: one problem, reported once
+        message: `{{ ${name} }} is not a matrix key of task "${owner}"`,
         hint: working.matrixValues
-          ? `its matrix keys are: ${Object.keys(working.matrixValues).join(", ")}`
+          ? matrixKeyHint(v.key, Object.keys(working.matrixValues))
           : "only tasks with `matrix:` can use {{ matrix.<key> }}",
       };
     case "upstream":
       if (depSet.has(v.task)) return undefined;
       return {
-        message:
-          `{{ ${name} }} reads task "${v.task}", which is not in depends_on of "${working.task.id}"`,
+        message: `{{ ${name} }} reads task "${v.task}", which is not in depends_on of "${owner}"`,
         hint: `add "${v.task}" to depends_on`,
       };
     case "unknown_task": {
+      const children = [...ids].filter((id) => id.startsWith(`${v.task}.`));
+      if (children.length > 0) {
+        const field = name.slice(v.task.length + 1) || "stdout_tail";
+        return {
+          message:
+            `{{ ${name} }} names matrix task "${v.task}", which runs as ${children.length} ` +
+            `tasks (${children.slice(0, 3).join(", ")}${children.length > 3 ? ", …" : ""})`,
+          hint: `name one of them ({{ ${children[0]}.${field} }}), or read them all with ` +
+            `context_from: [${v.task}]`,
+        };
+      }
       const suggestion = didYouMean(v.task, ids);
       return {
         message: `{{ ${name} }} refers to unknown task "${v.task}"`,
