@@ -134,6 +134,13 @@ Deno.test("validation errors of a TS plan point at the .task( call of the task",
   assert.deepEqual([error.file, error.line, error.column], [fixture("invalid_plan.ts"), 5, 4]);
 });
 
+Deno.test("a bad when: of a TS plan points at its .task( call, not past the end of a line", async () => {
+  const outcome = await loadPlan(fixture("bad_when.ts"));
+  const error = outcome.errors.find((e) => e.code === "E015");
+  assert.ok(error, JSON.stringify(outcome.errors));
+  assert.deepEqual([error.line, error.column], [5, 4]);
+});
+
 Deno.test("each task of a TS plan has its .task( call as origin", async () => {
   const outcome = await loadPlan(join(ROOT, "examples/hello.ts"));
   assert.deepEqual(outcome.errors, []);

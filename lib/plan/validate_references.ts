@@ -34,10 +34,18 @@ export function checkWhen(
       code: "E015",
       message: `invalid when expression "${source}": ${error.message}`,
       file: working.map.file,
-      ...(at.line > 0 ? valuePosition(working.map.file, at, error.column) : at),
+      // a YAML scalar's position is its first character; a TS plan's is the `.task(` call
+      ...(at.line > 0 && !isPlanModule(working.map.file)
+        ? valuePosition(working.map.file, at, error.column)
+        : at),
       hint: "write e.g. `{{ build.status }} == success`, combine with and/or/not, or use success()",
     });
   }
+}
+
+/** Whether a plan file is a TS/JS module (positions are call sites, not YAML scalars). */
+function isPlanModule(file: string): boolean {
+  return /\.(?:[cm]?[jt]s|tsx|jsx)$/.test(file);
 }
 
 /** A 1-based line and column in a file. */
