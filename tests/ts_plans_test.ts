@@ -141,6 +141,14 @@ Deno.test("a bad when: of a TS plan points at its .task( call, not past the end 
   assert.deepEqual([error.line, error.column], [5, 4]);
 });
 
+Deno.test("an unknown key of a TS plan is named as its author wrote it, in camelCase", async () => {
+  const outcome = await loadPlan(fixture("unknown_key.ts"));
+  const warning = outcome.warnings.find((w) => w.code === "W01");
+  assert.ok(warning, JSON.stringify(outcome.warnings));
+  assert.equal(warning.message, 'unknown key "maxParalel" in plan is ignored');
+  assert.equal(warning.hint, 'did you mean "maxParallel"?');
+});
+
 Deno.test("each task of a TS plan has its .task( call as origin", async () => {
   const outcome = await loadPlan(join(ROOT, "examples/hello.ts"));
   assert.deepEqual(outcome.errors, []);

@@ -6,7 +6,7 @@
  * @module
  */
 import { importLater } from "../import_later.ts";
-import { dirname, extname, resolve } from "../path.ts";
+import { dirname, resolve } from "../path.ts";
 import type { PlanIssue } from "../errors.ts";
 import type { GraphStats } from "../dag/graph.ts";
 import type { LoadedPlan, PlanIR } from "./ir.ts";
@@ -22,6 +22,7 @@ import {
 import type { AuthoredTask } from "./schema.ts";
 import { dotted } from "./describe.ts";
 import { KNOWN_KEYS } from "./keys.ts";
+import { isModulePlan } from "./names.ts";
 import { checkShape, type ShapeResult } from "./shape.ts";
 import { classifyVar, renderTemplate } from "./template.ts";
 import { validatePlan } from "./validate.ts";
@@ -58,11 +59,6 @@ export interface PlanSource {
 
 const MAX_IMPORT_DEPTH = 5;
 const PREFIX_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-
-/** True for file names the TypeScript front end reads. */
-export function isModulePlan(path: string): boolean {
-  return [".ts", ".mts", ".js", ".mjs"].includes(extname(path));
-}
 
 async function readSource(file: string): Promise<PlanSource> {
   if (isModulePlan(file)) {

@@ -50,3 +50,8 @@ export function taskFileStem(id: string): string {
   const stem = id.replace(/\//g, "__").replace(/[^A-Za-z0-9_.-]/g, "_");
   return stem.startsWith(".") ? `_${stem}` : stem;
 }
+
+/** True for file names the TypeScript front end reads (plan modules). */
+export function isModulePlan(path: string): boolean {
+  return ENGINE_MODULE_EXTENSIONS.some((extension) => path.endsWith(extension));
+}

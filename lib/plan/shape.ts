@@ -13,7 +13,8 @@ import { didYouMean, type PlanIssue } from "../errors.ts";
 import { dotted, typeName } from "./describe.ts";
 import { matchesSchema } from "./json_schema_check.ts";
 import { KNOWN_KEYS, PLAN_HEAD_JSON_SCHEMA, TASK_JSON_SCHEMA } from "./keys.ts";
-import { ENGINE_NAMES } from "./names.ts";
+import { ENGINE_NAMES, isModulePlan } from "./names.ts";
+import { camelCase } from "./camel.ts";
 import type { AuthoredPlan, AuthoredTask } from "./schema.ts";
 import type { DataPath, SourceMap } from "./yaml.ts";
 
@@ -50,13 +51,15 @@ function unknownKeys(
     if (level === "plan" && (key.startsWith("_") || key.startsWith("x-"))) continue;
     if (!known.includes(key)) {
       const suggestion = didYouMean(key, known);
+      // a TS plan's author wrote camelCase (the builder turned it into snake_case)
+      const spelt = isModulePlan(map.file) ? camelCase : (k: string) => k;
       out.push({
         code: "W01",
-        message: `unknown key "${key}" in ${dotted(path) || "plan"} is ignored`,
+        message: `unknown key "${spelt(key)}" in ${dotted(path) || "plan"} is ignored`,
         file: map.file,
         ...map.locate([...path, key], { key: true }),
         hint: suggestion
-          ? `did you mean "${suggestion}"?`
+          ? `did you mean "${spelt(suggestion)}"?`
           : "remove it or check the plan reference",
       });
     }

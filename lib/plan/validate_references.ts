@@ -10,6 +10,7 @@ import { classifyVar, templateVars } from "./template.ts";
 import { parseWhen, WhenSyntaxError, whenVars } from "./when.ts";
 import { commandTexts, issue } from "./validate_common.ts";
 import type { ValidateInput } from "./validate.ts";
+import { isModulePlan } from "./names.ts";
 
 /** Parses a task's `when:` and checks the variables it reads (E015). */
 export function checkWhen(
@@ -35,17 +36,12 @@ export function checkWhen(
       message: `invalid when expression "${source}": ${error.message}`,
       file: working.map.file,
       // a YAML scalar's position is its first character; a TS plan's is the `.task(` call
-      ...(at.line > 0 && !isPlanModule(working.map.file)
+      ...(at.line > 0 && !isModulePlan(working.map.file)
         ? valuePosition(working.map.file, at, error.column)
         : at),
       hint: "write e.g. `{{ build.status }} == success`, combine with and/or/not, or use success()",
     });
   }
-}
-
-/** Whether a plan file is a TS/JS module (positions are call sites, not YAML scalars). */
-function isPlanModule(file: string): boolean {
-  return /\.(?:[cm]?[jt]s|tsx|jsx)$/.test(file);
 }
 
 /** A 1-based line and column in a file. */
