@@ -579,6 +579,22 @@ Deno.test("loadPlan(): a template naming a matrix task or a wrong matrix key is 
   assert.match(errors[1]!.hint ?? "", /context_from: \[test\]/);
 });
 
+Deno.test("loadPlan() warns when a when: compares a task's field written without {{ }}", async () => {
+  const { warnings, errors } = await load(`tasks:
+  - { id: l, command: x }
+  - id: a
+    depends_on: [l]
+    when: "l.status == 'failed'"
+    command: x
+  - id: b
+    depends_on: [l]
+    when: "{{ l.status }} == failed and 'l.status' == x"
+    command: x
+`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(warnings.filter((w) => w.code === "W40").map((w) => w.line), [5]);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

@@ -281,7 +281,7 @@ function checkTask(
     }
   });
 
-  if (task.when != null) checkWhen(working, ids, depSet, errors);
+  if (task.when != null) checkWhen(working, ids, depSet, errors, warnings);
   checkTemplates(working, input, ids, depSet, errors, warnings);
   checkEngineName(working, errors);
   checkEngineFields(working, errors, warnings);

@@ -18,10 +18,21 @@ export function checkWhen(
   ids: ReadonlySet<string>,
   depSet: ReadonlySet<string>,
   errors: PlanIssue[],
+  warnings: PlanIssue[],
 ): void {
   const source = working.task.when!;
   try {
     const expr = parseWhen(source);
+    const bare = bareTaskField(source, ids);
+    if (bare) {
+      warnings.push(issue(
+        working,
+        ["when"],
+        "W40",
+        `when: ${bare} is compared as the text "${bare}", not as a task's field`,
+        `write {{ ${bare} }} to read the field`,
+      ));
+    }
     for (const name of whenVars(expr)) {
       const problem = templateProblem(name, working, ids, depSet, new Set());
       if (problem) {
@@ -42,6 +53,15 @@ export function checkWhen(
       hint: "write e.g. `{{ build.status }} == success`, combine with and/or/not, or use success()",
     });
   }
+}
+
+/** A `<task id>.<field>` written outside `{{ }}` and quotes in a `when:`, if any. */
+function bareTaskField(source: string, ids: ReadonlySet<string>): string | undefined {
+  const outside = source.replace(/\{\{.*?\}\}|'[^']*'|"[^"]*"/g, " ");
+  for (const match of outside.matchAll(/(?<![\w.-])([\w.-]+)\.([a-z_]+)(?![\w.-])/g)) {
+    if (ids.has(match[1]!)) return match[0];
+  }
+  return undefined;
 }
 
 /** A 1-based line and column in a file. */
