@@ -19,7 +19,7 @@ import type { LoadedPlan, TaskIR } from "../plan/ir.ts";
 import { loadPlan } from "../plan/load.ts";
 import type { EventSubscriber } from "../run/events.ts";
 import { killGroup } from "../run/process.ts";
-import { jsonlReporter, textReporter } from "../run/reporter.ts";
+import { jsonlReporter, planTextReporters, textReporter, textSink } from "../run/reporter.ts";
 import { findLastRun, runPlanName } from "../run/resume.ts";
 import { excludedTasks, type Selection } from "../run/selection.ts";
 import { resolve } from "../path.ts";
@@ -155,6 +155,8 @@ function ttyApprover(): ((task: TaskIR) => Promise<boolean>) | undefined {
 /** The terminal view chosen by the options: what it subscribes, and how it is told things. */
 interface View {
   subscriber: EventSubscriber;
+  /** The text view of plans run with `--parallel`: each plan's lines marked with its name. */
+  forPlan?: (plan: string) => EventSubscriber;
   /** A message for the user (printed above a live frame, else on stderr). */
   notice: (text: string) => void;
   /** Leaves the terminal as it found it. */
@@ -177,7 +179,14 @@ async function view(options: RunCommandOptions): Promise<View> {
     );
     return createLiveView();
   }
-  return { subscriber: textReporter(undefined, options.verbose === true), notice, stop: () => {} };
+  const verbose = options.verbose === true;
+  const sink = textSink();
+  return {
+    subscriber: textReporter(sink, verbose),
+    forPlan: planTextReporters(sink, verbose),
+    notice,
+    stop: () => {},
+  };
 }
 
 /** Wires SIGINT/SIGTERM to the controller; returns a function that removes the listeners. */
@@ -305,7 +314,11 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   const trackGroups: EventSubscriber = ({ event }) => {
     if (event.event === "task_attempt") groups.add(event.pgid);
   };
+  // plans run side by side in the text view: say which plan each line is about
+  const marked = options.parallel === true && plans.length > 1;
   const runOne = async (plan: LoadedPlan): Promise<number> => {
+    const subscriber = (marked ? output.forPlan?.(plan.ir.name) : undefined) ??
+      output.subscriber;
     const store = indexing ? await runIndexer(plan, options.db, output) : undefined;
     // the cache lives in the store: --no-store (or a dry run) runs without it
     const cache = indexing ? await runCache(plan, options.db, output) : undefined;
@@ -331,7 +344,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       executionProfile: profile as ExecutionProfile,
       onEvent: (record) => {
         trackGroups(record);
-        output.subscriber(record);
+        subscriber(record);
       },
       store,
       budget: budget?.options,

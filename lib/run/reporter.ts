@@ -246,16 +246,33 @@ function budgetStartLine(event: Extract<RunEvent, { event: "budget_start" }>): s
   return `${head}: ${usd(event.spent)} already spent since ${since}`;
 }
 
-/** The `--output text` view. */
-export function textReporter(
-  sink: LineSink = stdoutSink((lines) =>
+/** Where the text view writes: stdout, queued when it is a pipe that may not be read in time. */
+export function textSink(): LineSink {
+  return stdoutSink((lines) =>
     `maestro: ${lines} line(s) of output dropped: stdout was not read in time (events.jsonl ` +
     "has every event)"
-  ),
-  verbose = false,
-): EventSubscriber {
+  );
+}
+
+/** The `--output text` view. */
+export function textReporter(sink: LineSink = textSink(), verbose = false): EventSubscriber {
   return (record: EventRecord) => {
     const line = textLine(record.event, verbose);
     if (line !== undefined) sink(line);
   };
+}
+
+/**
+ * The text view of several plans run at once (`--parallel`): a subscriber per plan whose lines
+ * start with `[<plan>] `, all written through one sink.
+ */
+export function planTextReporters(
+  sink: LineSink = textSink(),
+  verbose = false,
+): (plan: string) => EventSubscriber {
+  return (plan) =>
+    textReporter(
+      (line) => sink(line.split("\n").map((part) => `[${plan}] ${part}`).join("\n")),
+      verbose,
+    );
 }

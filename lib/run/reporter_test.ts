@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { queuedSink } from "./reporter.ts";
+import { planTextReporters, queuedSink } from "./reporter.ts";
+import type { RunEvent } from "./events.ts";
 
 /** A writer that takes at most `chunk` bytes a call and waits for `release()` first. */
 function stalledWriter(chunk = 3) {
@@ -65,4 +66,20 @@ Deno.test("queuedSink() stops writing after a closed pipe, without throwing", as
   sink("c");
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(calls, 1);
+});
+
+Deno.test("planTextReporters() marks each plan's lines with its name, through one sink", () => {
+  const lines: string[] = [];
+  const forPlan = planTextReporters((line) => lines.push(line));
+  const start = (task_id: string) =>
+    ({
+      event: "task_start",
+      task_id,
+      wave: 0,
+      engine: "shell",
+      model: null,
+    }) as unknown as RunEvent;
+  forPlan("p1")({ event: start("build") });
+  forPlan("p2")({ event: start("build") });
+  assert.deepEqual(lines, ["[p1] ▶ build", "[p2] ▶ build"]);
 });
