@@ -323,7 +323,8 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   let importedSecrets: string[] | "auto" = [];
   const prefixes = new Set<string>();
   const imports = shape.plan?.imports ?? [];
-  for (const [i, entry] of imports.entries()) {
+  for (const [kept, entry] of imports.entries()) {
+    const i = shape.importIndex?.[kept] ?? kept;
     const where = { file, ...map.locate(["imports", i]) };
     // checked before anything else about the entry, so its problems show in the same pass
     const checked = await checkOverrides(

@@ -595,6 +595,25 @@ Deno.test("loadPlan() warns when a when: compares a task's field written without
   assert.deepEqual(warnings.filter((w) => w.code === "W40").map((w) => w.line), [5]);
 });
 
+Deno.test("loadPlan(): a malformed import entry does not hide the problems of the others", async () => {
+  const { errors } = await load(
+    `imports:
+  - a.yaml
+  - { prefix: nopath }
+  - { path: missing.yaml, prefix: m }
+  - { path: a.yaml, prefix: Bad_Prefix }
+tasks: [{ id: x, command: x }]
+`,
+    { "a.yaml": "tasks: [{ id: y, command: y }]\n" },
+  );
+  assert.deepEqual(errors.map((e) => [e.code, e.line]), [
+    ["E026", 2],
+    ["E026", 3],
+    ["E026", 4],
+    ["E028", 5],
+  ]);
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

@@ -33,6 +33,8 @@ export interface ShapeResult {
   issues: PlanIssue[];
   /** Unknown keys and similar. */
   warnings: PlanIssue[];
+  /** The authored index of each entry of `plan.imports`, when bad entries were left out. */
+  importIndex?: number[];
 }
 
 type KeyLevel = keyof typeof KNOWN_KEYS;
@@ -125,6 +127,7 @@ export async function checkShape(data: unknown, map: SourceMap): Promise<ShapeRe
     const head = checkPlanHead(rest, map);
     issues.push(...head.issues);
     if (head.plan) result.plan = head.plan;
+    if (head.importIndex) result.importIndex = head.importIndex;
   }
 
   if (!Array.isArray(tasks) || tasks.length === 0) {

@@ -196,15 +196,29 @@ function withoutBadFields(task: unknown, error: z.ZodError): AuthoredTask | unde
 export function checkPlanHead(
   rest: Record<string, unknown>,
   map: SourceMap,
-): { plan?: Omit<AuthoredPlan, "tasks">; issues: PlanIssue[] } {
+): { plan?: Omit<AuthoredPlan, "tasks">; issues: PlanIssue[]; importIndex?: number[] } {
   const top = planWithoutTasks.safeParse(rest);
   if (top.success) return { plan: top.data, issues: [] };
   const issues = toIssues(top.error, rest, [], map);
+  // a bad import entry costs only itself: the others are still loaded and checked
+  const badImports = new Set(
+    top.error.issues.filter((i) => i.path[0] === "imports" && typeof i.path[1] === "number")
+      .map((i) => i.path[1] as number),
+  );
   const good = Object.fromEntries(
-    Object.entries(rest).filter(([key]) => !top.error.issues.some((i) => i.path[0] === key)),
+    Object.entries(rest).flatMap(([key, value]): Array<[string, unknown]> => {
+      if (key === "imports" && Array.isArray(value) && badImports.size > 0) {
+        return [[key, value.filter((_, i) => !badImports.has(i))]];
+      }
+      return top.error.issues.some((i) => i.path[0] === key) ? [] : [[key, value]];
+    }),
   );
   const retry = planWithoutTasks.safeParse(good);
-  return retry.success ? { plan: retry.data, issues } : { issues };
+  if (!retry.success) return { issues };
+  if (badImports.size === 0 || !Array.isArray(rest.imports)) return { plan: retry.data, issues };
+  // where each kept entry was written, for the positions of its own problems
+  const importIndex = rest.imports.map((_, i) => i).filter((i) => !badImports.has(i));
+  return { plan: retry.data, issues, importIndex };
 }
 
 /**
