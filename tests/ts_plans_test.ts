@@ -127,6 +127,13 @@ Deno.test("a plain object in the YAML shape is accepted as a plan module's defau
   assert.equal(outcome.plan!.ir.tasks[0]!.timeout_sec, 5);
 });
 
+Deno.test("a plain-object TS plan's errors point at where the task's id is written", async () => {
+  const outcome = await loadPlan(fixture("plain_object_bad_dependency.ts"));
+  const error = outcome.errors.find((e) => e.code === "E005");
+  assert.ok(error, JSON.stringify(outcome.errors));
+  assert.deepEqual([error.line, error.column], [7, 7]);
+});
+
 Deno.test("validation errors of a TS plan point at the .task( call of the task", async () => {
   const outcome = await loadPlan(fixture("invalid_plan.ts"));
   const error = outcome.errors.find((e) => e.message.includes("max_retries"));

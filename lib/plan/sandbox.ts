@@ -328,12 +328,17 @@ export async function evaluatePlanModule(
     code,
     message,
     file: path,
-    line: 0,
-    column: 0,
+    // the module as a whole (a time limit, a refused import): its first line
+    line: 1,
+    column: 1,
     hint,
   });
   if (!isFile(path)) {
-    return failed([issue("E081", `plan file not found: ${path}`, "check the path")]);
+    return failed([{
+      ...issue("E081", `plan file not found: ${path}`, "check the path"),
+      line: 0,
+      column: 0,
+    }]);
   }
 
   const graph = await runDeno(graphArgs(path), CHECK_TIMEOUT_MS);
@@ -385,7 +390,7 @@ export async function evaluatePlanModule(
   }
   return {
     data: result.plan,
-    sourceMap: sitesMap(path, result.sites),
+    sourceMap: sitesMap(path, result.sites, result.plan),
     errors: [],
     checkMs,
     runMs,
@@ -440,19 +445,38 @@ function unknownPositions(file: string): SourceMap {
   return { file, locate: () => ({ line: 0, column: 0 }) };
 }
 
-/** A source map for a TS plan: tasks point at their `.task(` call, the rest at `plan(`. */
-function sitesMap(file: string, sites: PlanSites): SourceMap {
+/**
+ * A source map for a TS plan: tasks point at their `.task(` call, the rest at `plan(`. A plan
+ * written as a plain object has no calls: a task then points at where its id is written (the
+ * first `id: "<id>"` in the file), the rest at the first line.
+ */
+function sitesMap(file: string, sites: PlanSites, plan?: unknown): SourceMap {
   const url = toFileUrl(file).href;
   const inPlan = (stack: readonly CallSite[] | undefined) => stack?.find((s) => s.url === url);
   const planSite = inPlan(sites.plan);
+  let text: string | undefined;
+  const written = (index: number): { line: number; column: number } | undefined => {
+    const tasks = (plan as { tasks?: Array<{ id?: unknown }> } | undefined)?.tasks;
+    const id = tasks?.[index]?.id;
+    if (typeof id !== "string") return undefined;
+    try {
+      text ??= Deno.readTextFileSync(file);
+    } catch {
+      return undefined;
+    }
+    const quoted = id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const match = new RegExp(`\\bid\\s*:\\s*["'\`]${quoted}["'\`]`).exec(text);
+    if (!match) return undefined;
+    const before = text.slice(0, match.index).split("\n");
+    return { line: before.length, column: before.at(-1)!.length + 1 };
+  };
   return {
     file,
     locate(path) {
-      const taskSite = path[0] === "tasks" && typeof path[1] === "number"
-        ? inPlan(sites.tasks[path[1]])
-        : undefined;
-      const site = taskSite ?? planSite;
-      return site ? { line: site.line, column: site.column } : { line: 0, column: 0 };
+      const task = path[0] === "tasks" && typeof path[1] === "number" ? path[1] : undefined;
+      const site = (task === undefined ? undefined : inPlan(sites.tasks[task])) ?? planSite;
+      if (site) return { line: site.line, column: site.column };
+      return (task === undefined ? undefined : written(task)) ?? { line: 1, column: 1 };
     },
   };
 }
