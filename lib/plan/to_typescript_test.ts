@@ -11,6 +11,7 @@ import {
   authoredToCheckedTypeScript,
   authoredToTypeScript,
   CHAIN_LENGTH,
+  PLAIN_OBJECT_TASKS,
 } from "./to_typescript.ts";
 
 /** Loads generated module text through the sandbox, from a temporary folder. */
@@ -70,6 +71,21 @@ Deno.test("the TS writer splits a long plan into parts that TypeScript can check
   const back = await load(text, true);
   assert.deepEqual(back.errors, []);
   assert.equal(JSON.stringify(back.data), JSON.stringify(data));
+});
+
+Deno.test(`from ${PLAIN_OBJECT_TASKS} tasks the TS writer writes the plan as plain data`, async () => {
+  const data = chainPlan(PLAIN_OBJECT_TASKS);
+  const text = authoredToTypeScript(data, "big.yaml");
+  assert.doesNotMatch(text, /\.task\(/);
+  assert.match(text, /^export default \{\n {2}"name": "long",/m);
+  assert.match(text, /\} satisfies AuthoredPlan;\n$/);
+  const back = await load(text, true);
+  assert.deepEqual(back.errors, []);
+  assert.equal(JSON.stringify(back.data), JSON.stringify(data));
+  // a "__proto__" key would set the object's prototype: such a plan keeps builder calls
+  const tricky = chainPlan(PLAIN_OBJECT_TASKS);
+  (tricky.tasks as Array<Record<string, unknown>>)[0]!.env = JSON.parse('{"__proto__": "x"}');
+  assert.match(authoredToTypeScript(tricky), /\.task\("t0"/);
 });
 
 Deno.test("authoredToCheckedTypeScript() gives the text when it loads back as the same data", async () => {
