@@ -55,6 +55,8 @@ export interface PlanSource {
   sourceMap: SourceMap;
   /** Errors reading or parsing the file. */
   errors: PlanIssue[];
+  /** Warnings about how the file is written (W41: a key written twice). */
+  warnings?: PlanIssue[];
 }
 
 const MAX_IMPORT_DEPTH = 5;
@@ -92,7 +94,12 @@ async function readSource(file: string): Promise<PlanSource> {
     };
   }
   const parsed = parseYaml(text, file);
-  return { data: parsed.data, sourceMap: parsed.sourceMap, errors: parsed.errors };
+  return {
+    data: parsed.data,
+    sourceMap: parsed.sourceMap,
+    errors: parsed.errors,
+    warnings: parsed.warnings,
+  };
 }
 
 /**
@@ -305,6 +312,7 @@ async function collect(file: string, walk: Walk): Promise<Collected | undefined>
   const source = await readSource(file);
   walk.errors.push(...source.errors);
   if (source.errors.length > 0) return undefined;
+  walk.warnings.push(...source.warnings ?? []);
   const map = source.sourceMap;
   const shape = await checkShape(source.data, map);
   walk.errors.push(...shape.issues);

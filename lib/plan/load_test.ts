@@ -614,6 +614,20 @@ tasks: [{ id: x, command: x }]
   ]);
 });
 
+Deno.test("loadPlan() warns about a key written twice (the last one is used, as in PyYAML)", async () => {
+  const { plan, warnings } = await load(`tasks:
+  - id: a
+    command: echo one
+    command: echo two
+  - { id: b, command: x, env: { A: "1", A: "2" } }
+`);
+  assert.deepEqual(
+    warnings.filter((w) => w.code === "W41").map((w) => [w.line, w.column]),
+    [[4, 5], [5, 41]],
+  );
+  assert.equal(plan!.ir.tasks[0]!.command, "echo two");
+});
+
 Deno.test("loadPlan() warns about dense, sequential graphs from 8 tasks on", async () => {
   const chain = (n: number) =>
     "tasks:\n" +

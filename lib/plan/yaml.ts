@@ -36,6 +36,8 @@ export interface ParsedYaml {
   sourceMap: SourceMap;
   /** YAML syntax errors (code E080); `data` is unusable when there are any. */
   errors: PlanIssue[];
+  /** Keys written twice in one mapping (W41). */
+  warnings?: PlanIssue[];
 }
 
 /** A node of the offset tree: where it starts and what it contains. */
@@ -318,5 +320,42 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       return position(contentStart(text, best));
     },
   };
-  return { data, sourceMap, errors: [] };
+  return { data, sourceMap, errors: [], warnings: duplicateKeys(root, file, text, position) };
+}
+
+/**
+ * W41 for each key written twice in one mapping: PyYAML keeps the last one silently (so does
+ * Maestro), which turns a pasted second `command:` into a surprise.
+ */
+function duplicateKeys(
+  root: OffsetNode,
+  file: string,
+  text: string,
+  position: (offset: number) => { line: number; column: number },
+): PlanIssue[] {
+  const warnings: PlanIssue[] = [];
+  const visit = (node: OffsetNode) => {
+    const children = node.children ?? [];
+    if (node.kind === "mapping") {
+      const seen = new Set<string>();
+      for (let i = 0; i < children.length; i += 2) {
+        const key = children[i]!;
+        if (key.kind !== "scalar" || key.value === "<<") continue;
+        const name = String(key.value);
+        if (seen.has(name)) {
+          warnings.push({
+            code: "W41",
+            message: `key "${name}" is written twice in this mapping; the last one is used`,
+            file,
+            ...position(contentStart(text, key.start)),
+            hint: "remove the one you do not mean (YAML keeps only the last)",
+          });
+        }
+        seen.add(name);
+      }
+    }
+    for (const child of children) visit(child);
+  };
+  visit(root);
+  return warnings;
 }
