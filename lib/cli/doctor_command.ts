@@ -244,7 +244,7 @@ const BAD = () => paint("✗", "red");
 const INFO = () => paint("·", "dim");
 const WARN = () => paint("!", "yellow");
 
-function engineLine(engine: EngineCheck, planGiven: boolean): string {
+function engineLine(engine: EngineCheck): string {
   const name = engine.name.padEnd(8);
   const parts: string[] = [];
   if (engine.kind === "custom") {
@@ -270,12 +270,12 @@ function engineLine(engine: EngineCheck, planGiven: boolean): string {
   }
   if (engine.used_by.length > 0) parts.push(`used by ${usedBy(engine)}`);
   if (engine.fallback_for.length > 0) parts.push(`fallback of ${engine.fallback_for.join(", ")}`);
-  // without a plan every missing engine is marked; with one, only those it uses
+  // a missing engine is a problem only for a plan that uses it (the summary agrees)
   const mark = engine.error
     ? BAD()
     : engine.found
     ? OK()
-    : engine.used_by.length > 0 || !planGiven
+    : engine.used_by.length > 0
     ? BAD()
     : engine.fallback_for.length > 0
     ? WARN()
@@ -309,7 +309,7 @@ function printReport(report: DoctorReport): void {
   console.log(`  ${OK()} os            ${report.os.os} ${report.os.arch} (${report.os.release})`);
   console.log("");
   console.log(paint("Engines", "bold"));
-  for (const engine of report.engines) console.log(engineLine(engine, planGiven));
+  for (const engine of report.engines) console.log(engineLine(engine));
   console.log("");
   console.log(paint("Runtime", "bold"));
   const spawn = report.spawn_helper;

@@ -102,10 +102,13 @@ export class RunResolver {
     const last = LAST.exec(ref);
     const offset = last ? Number(last[1] ?? 0) : -1;
     if (!last && (ref.includes("/") || ref === "" || ref.includes("\\"))) {
-      throw new MaestroError("E113", `${ref} does not exist`, {
-        exitCode: EXIT.invalid,
-        hint: "give a run directory, a run id, or last / last~N",
-      });
+      // a file (a plan, a log) is a path that exists but is no run directory
+      const exists = ref !== "" && pathExists(ref);
+      throw new MaestroError(
+        "E113",
+        exists ? `${ref} is not a run directory (it is a file)` : `${ref} does not exist`,
+        { exitCode: EXIT.invalid, hint: "give a run directory, a run id, or last / last~N" },
+      );
     }
     const id = last ? "" : (RUN_ID.exec(ref)?.[0] ?? ref);
     const store = await this.#open();

@@ -125,7 +125,11 @@ export function createLiveView(options: LiveViewOptions = {}): LiveView {
     const now = performance.now();
     state.apply(event, now);
     if (event.event === "task_output") return;
-    const line = textLine(event);
+    const text = textLine(event);
+    // several plans at once: each scrolled line says whose it is, as in the text view
+    const line = text !== undefined && state.multiplePlans
+      ? text.split("\n").map((part) => `[${event.plan_name}] ${part}`).join("\n")
+      : text;
     if (event.event === "run_complete") {
       // the final frame: counts without running tasks, then the text summary
       pending.push(state.statusLine(now, { ...style(), color: false }));

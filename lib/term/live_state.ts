@@ -55,10 +55,52 @@ export function plainText(text: string): string {
   return text.replace(CONTROL, "").replaceAll("\t", " ");
 }
 
-/** Cuts a line to `width` code points (no ANSI inside: applied after colouring would break). */
+/** Code points a terminal draws two columns wide: East Asian wide and fullwidth, emoji. */
+const WIDE: ReadonlyArray<readonly [number, number]> = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
+/** Columns one character takes: 0 for combining marks, 2 for wide ones, else 1. */
+function columnsOf(char: string): number {
+  const code = char.codePointAt(0)!;
+  if ((code >= 0x300 && code <= 0x36f) || code === 0x200d || (code >= 0xfe00 && code <= 0xfe0f)) {
+    return 0;
+  }
+  return WIDE.some(([from, to]) => code >= from && code <= to) ? 2 : 1;
+}
+
+/** Columns a line takes on a terminal. */
+function widthOf(text: string): number {
+  let columns = 0;
+  for (const char of text) columns += columnsOf(char);
+  return columns;
+}
+
+/** Cuts a line to `width` terminal columns (no ANSI inside: applied after colouring would break). */
 function fit(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join("") + "…";
+  if (widthOf(text) <= width) return text;
+  let out = "";
+  let used = 0;
+  for (const char of text) {
+    const columns = columnsOf(char);
+    if (used + columns > width - 1) break;
+    out += char;
+    used += columns;
+  }
+  return `${out}…`;
 }
 
 function paint(on: boolean, code: string, text: string): string {
@@ -72,6 +114,11 @@ export class LiveState {
   #plans = new Set<string>();
   #active = 0;
   #since = 0;
+
+  /** Whether runs of more than one plan are shown (`--parallel`): lines then name theirs. */
+  get multiplePlans(): boolean {
+    return this.#plans.size > 1;
+  }
 
   /** Number of runs started and not yet complete. */
   get active(): number {
@@ -160,7 +207,7 @@ export class LiveState {
    * @param tick spinner position (advances with each redraw)
    */
   frame(now: number, tick: number, style: FrameStyle): string {
-    const width = Math.max(20, style.columns - 1);
+    const width = Math.max(4, style.columns - 1);
     const multi = this.#plans.size > 1;
     const tasks = [...this.#running.values()];
     const room = Math.max(1, style.rows - 2);
@@ -171,13 +218,18 @@ export class LiveState {
       const elapsed = `${((now - task.since) / 1000).toFixed(1)}s`.padStart(7);
       const name = fit(label(task, multi), 32).padEnd(idWidth);
       const detail = task.engine === "group" ? "(group)" : task.last;
-      const head = `${name} ${elapsed}`;
-      const tail = detail ? fit(` │ ${detail}`, width - 2 - [...head].length) : "";
+      // the spinner and a space take two columns; the id and time are cut too on a narrow one
+      const head = fit(`${name} ${elapsed}`, width - 2);
+      const room = width - 2 - widthOf(head);
+      const tail = detail && room > 3 ? fit(` │ ${detail}`, room) : "";
       return `${spin} ${head}${paint(style.color, "2", tail)}`;
     });
     if (shown.length < tasks.length) lines.push(`  … and ${tasks.length - shown.length} more`);
-    lines.push(fit(this.statusLine(now, { ...style, color: false }), width));
-    if (style.color) lines[lines.length - 1] = this.statusLine(now, style);
+    const status = this.statusLine(now, { ...style, color: false });
+    // coloured only when it fits: colour codes cannot be cut through
+    lines.push(
+      style.color && widthOf(status) <= width ? this.statusLine(now, style) : fit(status, width),
+    );
     return lines.join("\n");
   }
 }

@@ -84,3 +84,37 @@ Deno.test("colours appear only when asked for", () => {
 Deno.test("plainText() removes escape sequences and control characters from task output", () => {
   assert.equal(plainText("\x1b[31mred\x1b[0m\x1b]0;title\x07 \rok\ttab\x1b[2K"), "red ok tab");
 });
+
+Deno.test("a frame fits by terminal columns: wide characters, long ids, the coloured counts", () => {
+  const state = new LiveState();
+  for (const event of events()) state.apply(event, 0);
+  state.apply({
+    ...head,
+    event: "task_output",
+    task_id: "build",
+    stream: "stdout",
+    lines: ["编译模块".repeat(20)],
+  }, 0);
+  state.apply({
+    ...head,
+    event: "task_start",
+    task_id: "a-very-long-task-identifier-number-1",
+    wave: 0,
+    engine: "shell",
+    model: null,
+  }, 0);
+  // wide characters take two columns each; nothing may wrap, at any width
+  const columns = (line: string) =>
+    [...line.replace(/\x1b\[[0-9;]*m/g, "")].reduce(
+      (n, c) => n + (/[\u3000-\u9fff]/.test(c) ? 2 : 1),
+      0,
+    );
+  for (const width of [80, 30, 12]) {
+    for (const color of [false, true]) {
+      const frame = state.frame(1000, 0, { color, columns: width, rows: 20 });
+      for (const line of frame.split("\n")) {
+        assert.ok(columns(line) < width, `${width} ${color}: ${JSON.stringify(line)}`);
+      }
+    }
+  }
+});

@@ -183,3 +183,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "live view with --parallel: finished tasks scroll up with their plan's name",
+  ignore: !(() => {
+    try {
+      return Deno.statSync("/usr/bin/script").isFile;
+    } catch {
+      return false;
+    }
+  })(),
+  fn: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "maestro-live-parallel-"));
+    try {
+      for (const name of ["plan-one", "plan-two"]) {
+        await writeFile(
+          join(dir, `${name}.yaml`),
+          `name: ${name}\ntasks:\n  - { id: t1, command: 'sleep 0.3' }\n`,
+        );
+      }
+      const inner = `stty cols 80 rows 24; '${Deno.execPath()}' run -A --no-prompt '${CLI}' run ` +
+        "plan-one.yaml plan-two.yaml --parallel --no-store";
+      const out = await new Deno.Command("script", {
+        args: ["-qec", inner, "/dev/null"],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, text);
+      assert.match(text, /\[plan-one\] ✓ t1 success/);
+      assert.match(text, /\[plan-two\] ✓ t1 success/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});

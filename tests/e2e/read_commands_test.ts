@@ -269,6 +269,10 @@ Deno.test("<run> arguments: directories, ids, prefixes, last~N, without a store,
     const notRun = await maestro(["blame", ROOT], dir);
     assert.equal(notRun.code, 2);
     assert.match(notRun.stderr, /E113 .* is not a run directory/);
+    // a file, such as the plan itself, is not said to be missing
+    const aFile = await maestro(["blame", "./plan.yaml"], dir);
+    assert.equal(aFile.code, 2);
+    assert.match(aFile.stderr, /E113 \.\/plan\.yaml is not a run directory \(it is a file\)/);
     // no store at all: .maestro-runs in the current folder is searched
     rmSync(join(dir, ".maestro"), { recursive: true });
     assert.equal(await runOf("last"), id(newer!));
