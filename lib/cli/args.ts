@@ -189,9 +189,15 @@ export function parseCommandLine(
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    const suggestion = didYouMean(name, commands.map((c) => c.name));
+    // `--versio` is a misspelt global option, not a command
+    const flag = name.startsWith("-");
+    const suggestion = flag
+      ? didYouMean(name.replace(/^-+/, ""), ["version", "help", "debug"])
+      : didYouMean(name, commands.map((c) => c.name));
     throw new UsageError(
-      `unknown command '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ""}`,
+      `unknown ${flag ? "option" : "command"} '${name}'${
+        suggestion ? ` (did you mean '${flag ? "--" : ""}${suggestion}'?)` : ""
+      }`,
     );
   }
   const values = new Map<string, string | boolean | string[]>();
@@ -230,7 +236,10 @@ export function parseCommandLine(
       option = byShort.get(flag.slice(1));
     }
     if (!option) {
-      const suggestion = didYouMean(flag.replace(/^-+/, ""), command.options.map((o) => o.name));
+      const suggestion = didYouMean(flag.replace(/^-+/, ""), [
+        ...command.options.map((o) => o.name),
+        "help",
+      ]);
       throw new UsageError(
         `${command.name}: unknown option '${flag}'${
           suggestion ? ` (did you mean '--${suggestion}'?)` : ""

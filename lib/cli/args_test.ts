@@ -72,6 +72,8 @@ Deno.test("parseCommandLine() rejects bad command lines with a clear message", (
     [["validate"], /missing argument <plan>/],
     [["validate", "a", "b"], /unexpected argument 'b'/],
     [["validate", "a", "--jsn"], /unknown option '--jsn' \(did you mean '--json'\?\)/],
+    [["validate", "a", "--hepl"], /unknown option '--hepl' \(did you mean '--help'\?\)/],
+    [["--versio"], /unknown option '--versio' \(did you mean '--version'\?\)/],
     [["validate", "a", "--format", "svg"], /must be one of dot, json, got 'svg'/],
     [["validate", "a", "--set"], /needs a value <KEY=VALUE>/],
     [["validate", "a", "--json=yes"], /takes no value/],

@@ -61,7 +61,11 @@ const commandModules = {
     ),
 };
 
-const PLAN_ARG = { name: "plan", required: true, description: "plan file (.yaml, .yml or .ts)" };
+const PLAN_ARG = {
+  name: "plan",
+  required: true,
+  description: "plan file (.yaml, .yml, or a .ts/.mts/.js/.mjs module)",
+};
 const STRICT: OptionSpec = {
   name: "strict",
   type: "boolean",
@@ -95,7 +99,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       name: "plans",
       required: true,
       variadic: true,
-      description: "plan files (.yaml, .yml or .ts)",
+      description: "plan files (.yaml, .yml, or .ts/.mts/.js/.mjs modules)",
     }],
     options: [
       {
