@@ -150,73 +150,70 @@ Deno.test({
     }),
 });
 
+/** Whether util-linux `script` can give maestro a pseudo-terminal of a chosen size. */
+const SCRIPT_AVAILABLE = (() => {
+  try {
+    return Deno.statSync("/usr/bin/script").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Runs `maestro run <args>` in `files` (written to a fresh folder) on a pseudo-terminal that
+ * `script` makes and `stty <size>` sizes; returns its exit code and everything it drew.
+ */
+async function underScript(
+  files: Record<string, string>,
+  size: string,
+  args: string,
+): Promise<{ code: number; text: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "maestro-live-script-"));
+  try {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    const inner = `stty ${size}; '${Deno.execPath()}' run -A --no-prompt '${CLI}' run ${args}`;
+    const out = await new Deno.Command("script", {
+      args: ["-qec", inner, "/dev/null"],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, text: new TextDecoder().decode(out.stdout) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 Deno.test({
   name: "live view on a terminal that reports 0×0 (script, some CI) still draws and summarises",
-  ignore: !(() => {
-    try {
-      return Deno.statSync("/usr/bin/script").isFile;
-    } catch {
-      return false;
-    }
-  })(),
+  ignore: !SCRIPT_AVAILABLE,
   fn: async () => {
-    const dir = await mkdtemp(join(tmpdir(), "maestro-live-0x0-"));
-    try {
-      await writeFile(
-        join(dir, "plan.yaml"),
-        "name: zero\ntasks:\n  - { id: a, command: 'true' }\n  - { id: b, command: 'true' }\n",
-      );
-      const inner =
-        `stty cols 0 rows 0; '${Deno.execPath()}' run -A --no-prompt '${CLI}' run plan.yaml --no-store`;
-      const out = await new Deno.Command("script", {
-        args: ["-qec", inner, "/dev/null"],
-        cwd: dir,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(out.stdout);
-      assert.equal(out.code, 0, text);
-      assert.match(text, /SUCCESS 2 ok/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const { code, text } = await underScript(
+      {
+        "plan.yaml":
+          "name: zero\ntasks:\n  - { id: a, command: 'true' }\n  - { id: b, command: 'true' }\n",
+      },
+      "cols 0 rows 0",
+      "plan.yaml --no-store",
+    );
+    assert.equal(code, 0, text);
+    assert.match(text, /SUCCESS 2 ok/);
   },
 });
 
 Deno.test({
   name: "live view with --parallel: finished tasks scroll up with their plan's name",
-  ignore: !(() => {
-    try {
-      return Deno.statSync("/usr/bin/script").isFile;
-    } catch {
-      return false;
-    }
-  })(),
+  ignore: !SCRIPT_AVAILABLE,
   fn: async () => {
-    const dir = await mkdtemp(join(tmpdir(), "maestro-live-parallel-"));
-    try {
-      for (const name of ["plan-one", "plan-two"]) {
-        await writeFile(
-          join(dir, `${name}.yaml`),
-          `name: ${name}\ntasks:\n  - { id: t1, command: 'sleep 0.3' }\n`,
-        );
-      }
-      const inner = `stty cols 80 rows 24; '${Deno.execPath()}' run -A --no-prompt '${CLI}' run ` +
-        "plan-one.yaml plan-two.yaml --parallel --no-store";
-      const out = await new Deno.Command("script", {
-        args: ["-qec", inner, "/dev/null"],
-        cwd: dir,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(out.stdout);
-      assert.equal(out.code, 0, text);
-      assert.match(text, /\[plan-one\] ✓ t1 success/);
-      assert.match(text, /\[plan-two\] ✓ t1 success/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const plan = (name: string) => `name: ${name}\ntasks:\n  - { id: t1, command: 'sleep 0.3' }\n`;
+    const { code, text } = await underScript(
+      { "plan-one.yaml": plan("plan-one"), "plan-two.yaml": plan("plan-two") },
+      "cols 80 rows 24",
+      "plan-one.yaml plan-two.yaml --parallel --no-store",
+    );
+    assert.equal(code, 0, text);
+    assert.match(text, /\[plan-one\] ✓ t1 success/);
+    assert.match(text, /\[plan-two\] ✓ t1 success/);
   },
 });
