@@ -105,6 +105,7 @@ Deno.test("a frame fits by terminal columns: wide characters, long ids, the colo
   }, 0);
   // wide characters take two columns each; nothing may wrap, at any width
   const columns = (line: string) =>
+    // deno-lint-ignore no-control-regex
     [...line.replace(/\x1b\[[0-9;]*m/g, "")].reduce(
       (n, c) => n + (/[\u3000-\u9fff]/.test(c) ? 2 : 1),
       0,
