@@ -44,11 +44,8 @@ import {
   roundScore,
   type Verdict,
 } from "./types.ts";
+import { clip } from "./clip.ts";
 
-/** `text` shortened to `n` characters, with a `…` where it was cut (the masker knows it). */
-function clip(text: string, n: number): string {
-  return text.length > n ? `${text.slice(0, n)}…` : text;
-}
 /** One LLM call of the judge. */
 export interface JudgeCallRequest {
   prompt: string;

@@ -22,6 +22,7 @@ import {
   type SideCallResult,
 } from "../run/side_call.ts";
 import type { Masker } from "../security/mask.ts";
+import { clip } from "./clip.ts";
 import { gateFeedback } from "./feedback.ts";
 import type { JudgeCall } from "./judge.ts";
 import type { JudgeConfig } from "./judge_config.ts";
@@ -270,10 +271,8 @@ export class GateRunner {
   /** Logs, emits and keeps one verdict; returns the failure when it fails the attempt. */
   #record(attempt: number, outcome: GateOutcome): GateFailure | undefined {
     const { mask, log, bus, task } = this.#opts;
-    const reasons = outcome.reasons.map((r) => {
-      const masked = mask(r); // before the cut: a cut secret would not be recognised
-      return masked.length > 500 ? `${masked.slice(0, 500)}…` : masked;
-    });
+    // masked before the cut: a cut secret would not be recognised
+    const reasons = outcome.reasons.map((r) => clip(mask(r), 500));
     const record: GateRecord = {
       attempt,
       gate: outcome.gate,

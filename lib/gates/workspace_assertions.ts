@@ -30,6 +30,7 @@ import { didYouMean } from "../errors.ts";
 import { isAbsolute, join, relative, resolve } from "../path.ts";
 import { pathExists } from "../fs.ts";
 import { splitGlob } from "../glob_split.ts";
+import { clip } from "./clip.ts";
 import type { CheckResult } from "./types.ts";
 
 /** The assertion types, in the reference's order. */
@@ -473,12 +474,9 @@ function evaluate(
   return { passed: false, reason: `unknown assertion type '${type}'` };
 }
 
-/** A pattern or a match, quoted and shortened for a reason; masked first, as a cut secret would
- * no longer be recognised. */
+/** A pattern or a match, quoted and shortened for a reason (masked first: see clip). */
 function quoted(text: string, mask: (text: string) => string): string {
-  const masked = mask(text);
-  const shown = masked.length > 60 ? `${masked.slice(0, 60)}…` : masked;
-  return JSON.stringify(shown);
+  return JSON.stringify(clip(mask(text), 60));
 }
 
 /**

@@ -335,13 +335,6 @@ export function resolveWorkspaceRoot(
   return plan.workspace_root != null ? resolve(baseDir, plan.workspace_root) : null;
 }
 
-/**
- * Builds the plan's IR from its plan-level fields and its lowered tasks.
- *
- * @param plan the root file's plan-level fields
- * @param source absolute path of the plan file
- * @param tasks the tasks, already lowered
- */
 /** The secrets one plan file declares: `secrets:` and `defaults.secrets`, or `auto`. */
 export function planSecrets(plan: Omit<AuthoredPlan, "tasks">): string[] | "auto" {
   const defaults = plan.defaults;
@@ -355,6 +348,13 @@ export function mergeSecrets(a: string[] | "auto", b: string[] | "auto"): string
   return a === "auto" || b === "auto" ? "auto" : [...new Set([...a, ...b])];
 }
 
+/**
+ * Builds the plan's IR from its plan-level fields and its lowered tasks.
+ *
+ * @param plan the root file's plan-level fields
+ * @param source absolute path of the plan file
+ * @param tasks the tasks, already lowered
+ */
 export function lowerPlan(
   plan: Omit<AuthoredPlan, "tasks">,
   source: string,

@@ -17,6 +17,7 @@
  * @module
  */
 import { isFile } from "../fs.ts";
+import { escapeRegExp } from "../regexp.ts";
 import { dirname, fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../path.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { PlanIssue } from "../errors.ts";
@@ -464,8 +465,7 @@ function sitesMap(file: string, sites: PlanSites, plan?: unknown): SourceMap {
     } catch {
       return undefined;
     }
-    const quoted = id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const match = new RegExp(`\\bid\\s*:\\s*["'\`]${quoted}["'\`]`).exec(text);
+    const match = new RegExp(`\\bid\\s*:\\s*["'\`]${escapeRegExp(id)}["'\`]`).exec(text);
     if (!match) return undefined;
     const before = text.slice(0, match.index).split("\n");
     return { line: before.length, column: before.at(-1)!.length + 1 };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeRegExp } from "../regexp.ts";
 
 /** Env var names that `secrets: auto` (and `--mask-secrets`) treat as secret. */
 export const AUTO_SECRET_PATTERN: RegExp = /KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|AUTH/i;
@@ -43,10 +44,6 @@ export function secretValues(sources: SecretSources): string[] {
     }
   }
   return [...values].sort((a, b) => b.length - a.length);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** A line of a multi-line secret shorter than this is not masked on its own. */
