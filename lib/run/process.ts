@@ -594,12 +594,19 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     }
     spec.onLines?.(name, kept);
   };
-  // set when the task stops waiting for its output (see ESCAPED_OUTPUT_MS)
-  let abandoned = false;
+  // set once no more output is read: it ended, or the task stopped waiting (ESCAPED_OUTPUT_MS)
+  let outputClosed = false;
+  /** The last piece of each stream goes to the log and the tails; later bytes are dropped. */
+  const closeOutput = () => {
+    if (outputClosed) return;
+    outputClosed = true;
+    onBatch("stdout", splitters.stdout.end());
+    onBatch("stderr", splitters.stderr.end());
+  };
   let child: StartedChild;
   try {
     child = await startChild(spec, (name, bytes) => {
-      if (!abandoned) onBatch(name, splitters[name].push(bytes));
+      if (!outputClosed) onBatch(name, splitters[name].push(bytes));
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -614,9 +621,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   let timedOut = false;
   let cancelled = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const graceMs = spec.graceMs ?? 2000;
   const terminate = () => {
     killGroup(pid, "SIGTERM");
-    killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), spec.graceMs ?? 2000);
+    killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
   };
   const timer = spec.timeoutSec > 0
     ? setTimeout(() => {
@@ -630,11 +638,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   };
   spec.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const output = child.output.then(() => {
-    if (abandoned) return;
-    onBatch("stdout", splitters.stdout.end());
-    onBatch("stderr", splitters.stderr.end());
-  });
+  const output = child.output.then(closeOutput);
   // a cancel that came while the server was starting the task
   if (spec.signal?.aborted) onAbort();
   const exitStatus = await child.status;
@@ -642,15 +646,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   // When the group is already empty (the usual case) it cannot gain members any more, so no
   // SIGKILL follows: one kill(2) per task, and no signal to a group id the kernel may reuse.
   const leftovers = (await child.leftovers ?? true) && killGroup(pid, "SIGTERM");
-  if (leftovers) killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), spec.graceMs ?? 2000);
+  if (leftovers) killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
   // The output ends when every holder of the pipes is gone. A process that left the group
   // (`setsid`: a daemon) may hold them for ever: once the group is gone, the task waits a
   // little for the last bytes, then stops reading (the run's end stops such processes).
-  const groupGone = leftovers || timedOut || cancelled ? (spec.graceMs ?? 2000) : 0;
-  if (!(await settlesWithin(output, groupGone + ESCAPED_OUTPUT_MS))) {
-    abandoned = true;
-    onBatch("stdout", splitters.stdout.end());
-    onBatch("stderr", splitters.stderr.end());
+  // (usually the output has ended with the exit already: no timer is needed then)
+  const groupGone = leftovers || timedOut || cancelled ? graceMs : 0;
+  if (!outputClosed && !(await settlesWithin(output, groupGone + ESCAPED_OUTPUT_MS))) {
+    closeOutput();
     spec.log.line(
       "[maestro] a process outside the task's process group (setsid?) still holds its output " +
         "open: output after this line is not kept, and that process is stopped when the run ends",
