@@ -11,9 +11,8 @@ import { basename } from "../path.ts";
 import { stringify } from "yaml";
 import type { PlanIssue } from "../errors.ts";
 import { loadPlan } from "./load.ts";
-import { isModulePlan } from "./names.ts";
 import { KNOWN_KEYS } from "./keys.ts";
-import { ENGINE_NAMES } from "./names.ts";
+import { ENGINE_NAMES, isModulePlan } from "./names.ts";
 import { authoredToTypeScript } from "./to_typescript.ts";
 import { parseYaml } from "./yaml.ts";
 

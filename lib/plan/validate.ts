@@ -174,7 +174,9 @@ export function validatePlan(input: ValidateInput): ValidateResult {
     const seen = new Set<string>();
     return issues.filter((i) => {
       const key = `${i.file}\0${i.line}\0${i.column}\0${i.code}\0${i.message}`;
-      return !seen.has(key) && seen.add(key) !== undefined;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
     });
   };
   const result = { errors: once(errors), warnings: once(warnings) };

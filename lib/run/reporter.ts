@@ -262,6 +262,11 @@ export function textReporter(sink: LineSink = textSink(), verbose = false): Even
   };
 }
 
+/** Each line of `text` marked with the plan it is about (several plans run at once). */
+export function withPlanName(text: string, plan: string): string {
+  return text.split("\n").map((part) => `[${plan}] ${part}`).join("\n");
+}
+
 /**
  * The text view of several plans run at once (`--parallel`): a subscriber per plan whose lines
  * start with `[<plan>] `, all written through one sink.
@@ -270,9 +275,5 @@ export function planTextReporters(
   sink: LineSink = textSink(),
   verbose = false,
 ): (plan: string) => EventSubscriber {
-  return (plan) =>
-    textReporter(
-      (line) => sink(line.split("\n").map((part) => `[${plan}] ${part}`).join("\n")),
-      verbose,
-    );
+  return (plan) => textReporter((line) => sink(withPlanName(line, plan)), verbose);
 }

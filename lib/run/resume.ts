@@ -174,7 +174,8 @@ export interface RunProcess {
 /**
  * Live processes carrying `MAESTRO_RUN_ID=<runId>`: every task of a run gets it, and its
  * children inherit it, also those that left the task's process group (`setsid`, a daemon).
- * A process of another program that reused a pid or a group id never carries it.
+ * A process of another program that reused a pid or a group id never carries it. Read from
+ * /proc: where there is none (not Linux), none are found.
  */
 export function processesOfRun(runId: string): RunProcess[] {
   const found: RunProcess[] = [];
@@ -261,7 +262,6 @@ export function stopRunProcesses(
   runId: string,
   recorded: ReadonlyMap<number, string> = new Map(),
 ): Array<{ taskId: string; pgid: number }> {
-  if (Deno.build.os !== "linux") return [];
   const stopped = new Map<number, string>();
   for (const process of processesOfRun(runId)) {
     if (!stopped.has(process.pgid)) {
@@ -288,7 +288,7 @@ export async function waitForOrphans(
   onWait: (group: { taskId: string; pgid: number }) => void,
   pollMs = 200,
 ): Promise<boolean> {
-  if (!prior.runId || Deno.build.os !== "linux") return true;
+  if (!prior.runId) return true;
   const told = new Set<number>();
   for (;;) {
     const alive = processesOfRun(prior.runId);

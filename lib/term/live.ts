@@ -12,7 +12,7 @@
  */
 import { createLogUpdate } from "log-update";
 import type { EventRecord, EventSubscriber } from "../run/events.ts";
-import { syncStdoutWriter, textLine } from "../run/reporter.ts";
+import { syncStdoutWriter, textLine, withPlanName } from "../run/reporter.ts";
 import { type FrameStyle, LiveState } from "./live_state.ts";
 
 /** Options of {@linkcode createLiveView}. */
@@ -128,7 +128,7 @@ export function createLiveView(options: LiveViewOptions = {}): LiveView {
     const text = textLine(event);
     // several plans at once: each scrolled line says whose it is, as in the text view
     const line = text !== undefined && state.multiplePlans
-      ? text.split("\n").map((part) => `[${event.plan_name}] ${part}`).join("\n")
+      ? withPlanName(text, event.plan_name)
       : text;
     if (event.event === "run_complete") {
       // the final frame: counts without running tasks, then the text summary

@@ -208,7 +208,7 @@ export class LiveState {
    */
   frame(now: number, tick: number, style: FrameStyle): string {
     const width = Math.max(4, style.columns - 1);
-    const multi = this.#plans.size > 1;
+    const multi = this.multiplePlans;
     const tasks = [...this.#running.values()];
     const room = Math.max(1, style.rows - 2);
     const shown = tasks.length > room ? tasks.slice(0, room - 1) : tasks;
