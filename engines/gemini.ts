@@ -22,6 +22,7 @@ import {
   removeFlag,
   str,
 } from "./common.ts";
+import { UNSUPPORTED_CATEGORIES } from "./capabilities.ts";
 import {
   addTokens,
   approvalMode,
@@ -98,7 +99,7 @@ export function geminiToolEntries(allowed: string[]): string[] {
     }
     const m = entry.match(/^([A-Za-z][\w-]*)(?:\((.+)\))?$/);
     // src-scoped (writes limited to source folders) has no gemini equivalent
-    if (!m || entry === "src-scoped") {
+    if (!m || UNSUPPORTED_CATEGORIES.gemini!.includes(entry)) {
       throw new EngineBuildError(`gemini: unsupported allowed_tools entry '${entry}'`);
     }
     const name = TOOL_NAMES[m[1]!] ?? m[1]!;

@@ -28,6 +28,7 @@ import {
   str,
   systemText,
 } from "./common.ts";
+import { UNSUPPORTED_CATEGORIES } from "./capabilities.ts";
 import {
   approvalProfileArgs,
   classifyFamily,
@@ -110,7 +111,9 @@ export function qwenToolFlags(allowed: string[]): { allow: string[]; exclude: st
     const expanded = CATEGORIES[entry];
     if (expanded) expanded.forEach((e) => allow.add(e));
     // src-scoped (writes limited to source folders) has no qwen equivalent
-    else if (entry !== "src-scoped" && /^[A-Za-z][\w-]*(\(.+\))?$/.test(entry)) allow.add(entry);
+    else if (
+      !UNSUPPORTED_CATEGORIES.qwen!.includes(entry) && /^[A-Za-z][\w-]*(\(.+\))?$/.test(entry)
+    ) allow.add(entry);
     else throw new EngineBuildError(`qwen: unsupported allowed_tools entry '${entry}'`);
   }
   const kept = new Set([...allow].map((e) => {
