@@ -83,22 +83,9 @@ function maskCutRemnants(text: string, pieces: readonly string[]): string {
     let start = at;
     let end = at + 1;
     for (const piece of pieces) {
-      for (let k = Math.min(piece.length - 1, at - from); k >= MIN_CUT_SECRET_LENGTH; k--) {
-        if (text.startsWith(piece.slice(0, k), at - k)) {
-          start = Math.min(start, at - k);
-          break;
-        }
-      }
-      for (
-        let k = Math.min(piece.length - 1, text.length - at - 1);
-        k >= MIN_CUT_SECRET_LENGTH;
-        k--
-      ) {
-        if (text.startsWith(piece.slice(-k), at + 1)) {
-          end = Math.max(end, at + 1 + k);
-          break;
-        }
-      }
+      const before = startBefore(text, at, from, piece);
+      if (before >= 0) start = Math.min(start, before);
+      end = Math.max(end, endAfter(text, at, piece));
     }
     if (start === at && end === at + 1) continue;
     out += text.slice(from, start) + (start < at ? MASK : "") + ELLIPSIS +
@@ -106,6 +93,38 @@ function maskCutRemnants(text: string, pieces: readonly string[]): string {
     from = end;
   }
   return out + text.slice(from);
+}
+
+/**
+ * Where the longest start of `piece` that ends at `at` begins (at least
+ * {@linkcode MIN_CUT_SECRET_LENGTH} characters, not the whole piece, not before `from`), or -1.
+ * Only places where the piece's first characters occur are tried: linear in the text's length.
+ */
+function startBefore(text: string, at: number, from: number, piece: string): number {
+  const head = piece.slice(0, MIN_CUT_SECRET_LENGTH);
+  const last = at - MIN_CUT_SECRET_LENGTH;
+  let i = text.indexOf(head, Math.max(from, at - piece.length + 1));
+  for (; i >= 0 && i <= last; i = text.indexOf(head, i + 1)) {
+    // the earliest place that fits is the longest start
+    if (piece.startsWith(text.slice(i, at))) return i;
+  }
+  return -1;
+}
+
+/**
+ * Where the longest end of `piece` that starts right after `at` stops (at least
+ * {@linkcode MIN_CUT_SECRET_LENGTH} characters, not the whole piece), or `at + 1` when none does.
+ */
+function endAfter(text: string, at: number, piece: string): number {
+  const probe = text.slice(at + 1, at + 1 + MIN_CUT_SECRET_LENGTH);
+  if (probe.length < MIN_CUT_SECRET_LENGTH) return at + 1;
+  const first = Math.max(1, piece.length - (text.length - at - 1));
+  let p = piece.indexOf(probe, first);
+  for (; p >= 0 && p <= piece.length - MIN_CUT_SECRET_LENGTH; p = piece.indexOf(probe, p + 1)) {
+    // the earliest place in the piece is the longest end
+    if (text.startsWith(piece.slice(p), at + 1)) return at + 1 + piece.length - p;
+  }
+  return at + 1;
 }
 
 /**
